@@ -1,0 +1,97 @@
+"""nanoreverse: an asyncio-first client for NanoPhoto.AI's Video Reverse Prompt API.
+
+>>> import nanoreverse as nr
+>>> async with nr.AsyncClient() as client:                       # doctest: +SKIP
+...     async with client.analyze("ad.mp4", locale="ja") as stream:
+...         async for chunk in stream:
+...             print(chunk, end="")
+"""
+
+from ._batch import (
+    BatchResults,
+    BatchStats,
+    Chunk,
+    Event,
+    Finished,
+    Queued,
+    RateLimited,
+    Result,
+    Retrying,
+    Started,
+)
+from ._client import AsyncClient
+from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout, __version__
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    FileTooLargeError,
+    InsufficientCreditsError,
+    InternalServerError,
+    InvalidFormatError,
+    InvalidInputError,
+    InvalidRequestError,
+    InvalidVideoURLError,
+    InvalidYouTubeURLError,
+    NanoReverseError,
+    RateLimitError,
+    ServiceUnavailableError,
+    StreamInterruptedError,
+    StreamTimeoutError,
+    VideoDownloadError,
+    VideoProcessingError,
+)
+from ._shots import Analysis, Shot, parse_analysis
+from ._sources import Source, SourceLike, VideoBytes, VideoFile, VideoURL, YouTube, as_source
+from ._stream import AnalysisStream
+
+__all__ = [
+    "LOCALES",
+    "MAX_UPLOAD_BYTES",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "Analysis",
+    "AnalysisStream",
+    "AsyncClient",
+    "AuthenticationError",
+    "Backoff",
+    "BatchResults",
+    "BatchStats",
+    "Chunk",
+    "Event",
+    "FileTooLargeError",
+    "Finished",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidFormatError",
+    "InvalidInputError",
+    "InvalidRequestError",
+    "InvalidVideoURLError",
+    "InvalidYouTubeURLError",
+    "NanoReverseError",
+    "Queued",
+    "RateLimit",
+    "RateLimitError",
+    "RateLimited",
+    "Result",
+    "Retrying",
+    "ServiceUnavailableError",
+    "Shot",
+    "Source",
+    "SourceLike",
+    "Started",
+    "StreamInterruptedError",
+    "StreamTimeoutError",
+    "Timeout",
+    "VideoBytes",
+    "VideoDownloadError",
+    "VideoFile",
+    "VideoProcessingError",
+    "VideoURL",
+    "YouTube",
+    "__version__",
+    "as_source",
+    "parse_analysis",
+]

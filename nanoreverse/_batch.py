@@ -1,0 +1,380 @@
+"""analyze_many: many videos through one client, a bounded number at a time.
+
+The shape is aiometer's ``amap``: a task group of ``concurrency`` workers, each
+pulling the next source (lazily, under a lock, so an endless generator works),
+analysing it through the client (whose limiter paces every call), and handing
+its Result to the consumer over a memory object stream with no buffer. A
+worker cannot pull again until the consumer has taken its result, so look-ahead
+stays bounded; with ``ordered=True`` a few more results may wait to be released
+in input order. Leaving the ``async with`` block cancels whatever is in flight.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+import math
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import anyio
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
+
+from ._client import CallHooks, check_locale
+from ._errors import (
+    APIConnectionError,
+    NanoReverseError,
+    StreamInterruptedError,
+)
+from ._sources import SourceLike
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient
+    from ._shots import Analysis
+
+
+@dataclass
+class Result:
+    """What became of one video of a batch."""
+
+    source: SourceLike
+    index: int
+    locale: str
+    markdown: str = ""
+    error: BaseException | None = None
+    attempts: int = 0
+    elapsed: float = 0.0
+    rate_limit_wait: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def paid(self) -> bool:
+        """Whether this video may have cost a credit (an answer began, or the call was sent)."""
+        if self.error is None or isinstance(self.error, StreamInterruptedError):
+            return self.attempts > 0
+        return isinstance(self.error, APIConnectionError) and self.error.request_sent
+
+    @property
+    def analysis(self) -> Analysis:
+        """The answer parsed into shots (see :func:`nanoreverse.parse_analysis`)."""
+        from ._shots import parse_analysis
+
+        return parse_analysis(self.markdown)
+
+
+# -- progress events ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A source was taken from the input and is about to be analysed."""
+
+    index: int
+    source: SourceLike
+
+
+@dataclass(frozen=True)
+class Started:
+    """A request for the source is going out (``attempt`` counts from 1)."""
+
+    index: int
+    source: SourceLike
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """The last attempt failed in a way that is safe to retry; the next one follows ``wait``."""
+
+    index: int
+    source: SourceLike
+    error: NanoReverseError
+    wait: float
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    """The call waits for the client's rate limiter (``wait`` seconds, inf when unknown)."""
+
+    index: int
+    source: SourceLike
+    wait: float
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a video's answer arrived."""
+
+    index: int
+    source: SourceLike
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A video is done, well or not."""
+
+    result: Result
+
+
+Event: TypeAlias = "Queued | Started | Retrying | RateLimited | Chunk | Finished"
+
+
+@dataclass
+class BatchStats:
+    """Running counts of a batch, for progress displays."""
+
+    queued: int = 0
+    in_flight: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    credits_spent: int = 0
+    rate_limit_wait_until: float = 0.0
+    budget_exhausted: bool = False
+    # Recent latencies only: a million-video batch must not grow this.
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=256), repr=False)
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed
+
+
+# -- the pieces -----------------------------------------------------------------------
+
+
+class _Budget:
+    """``max_credits``: calls in flight plus calls that may have been paid never exceed it."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.spent = 0
+        self.reserved = 0
+        self._changed = anyio.Event()
+
+    async def reserve(self) -> bool:
+        if self.limit is None:
+            return True
+        while self.spent + self.reserved >= self.limit:
+            if self.reserved == 0:
+                return False
+            await self._changed.wait()
+        self.reserved += 1
+        return True
+
+    def settle(self, paid: bool) -> None:
+        if self.limit is None:
+            return
+        self.reserved -= 1
+        self.spent += paid
+        self._changed.set()
+        self._changed = anyio.Event()
+
+
+class _Puller:
+    """Takes sources one at a time from an iterable or async iterable, numbering them."""
+
+    def __init__(self, sources: Iterable[SourceLike] | AsyncIterable[SourceLike]) -> None:
+        self._sync: Iterator[SourceLike] | None = None
+        self._async: AsyncIterator[SourceLike] | None = None
+        if isinstance(sources, AsyncIterable):
+            self._async = aiter(sources)
+        else:
+            self._sync = iter(sources)
+        self._lock = anyio.Lock()
+        self._index = 0
+        self.exhausted = False
+
+    async def next(self) -> tuple[int, SourceLike] | None:
+        async with self._lock:
+            if self.exhausted:
+                return None
+            try:
+                if self._async is not None:
+                    item = await anext(self._async)
+                else:
+                    assert self._sync is not None
+                    item = next(self._sync)
+            except (StopIteration, StopAsyncIteration):
+                self.exhausted = True
+                return None
+            self._index += 1
+            return self._index - 1, item
+
+
+class BatchResults:
+    """The results of ``analyze_many``, as an async iterator (completion order by default)."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        receive: ObjectReceiveStream[Result],
+        tokens: anyio.Semaphore,
+        *,
+        ordered: bool,
+        concurrency: int,
+        stats: BatchStats,
+    ) -> None:
+        self._client = client
+        self._receive = receive
+        self._tokens = tokens
+        self._ordered = ordered
+        self._held: list[tuple[int, Result]] = []
+        self._next_index = 0
+        self.concurrency = concurrency
+        self.stats = stats
+
+    def __aiter__(self) -> BatchResults:
+        return self
+
+    async def __anext__(self) -> Result:
+        result = await (self._next_in_order() if self._ordered else self._next_any())
+        self._tokens.release()
+        return result
+
+    async def _next_any(self) -> Result:
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def _next_in_order(self) -> Result:
+        while not (self._held and self._held[0][0] == self._next_index):
+            try:
+                result = await self._receive.receive()
+            except anyio.EndOfStream:
+                if not self._held:
+                    raise StopAsyncIteration from None
+                break  # a gap can only come from a cancelled worker: release what is held
+            heapq.heappush(self._held, (result.index, result))
+        _, result = heapq.heappop(self._held)
+        self._next_index = result.index + 1
+        return result
+
+    def eta(self, remaining: int) -> float | None:
+        """Seconds until ``remaining`` more videos are done, from latency, concurrency and the
+        rate limit; None until one video has finished."""
+        latencies = self.stats.latencies
+        if remaining <= 0:
+            return 0.0
+        if not latencies:
+            return None
+        latency = sorted(latencies)[len(latencies) // 2]
+        by_concurrency = math.ceil(remaining / self.concurrency) * latency
+        by_rate = self._client.limiter.estimate(remaining) + latency
+        return max(by_concurrency, by_rate)
+
+
+async def _run_one(
+    client: AsyncClient,
+    index: int,
+    source: SourceLike,
+    locale: str | None,
+    emit: Callable[[Event], None],
+) -> Result:
+    started = time.monotonic()
+    hooks = CallHooks(
+        on_attempt=lambda n: emit(Started(index, source, n)),
+        on_retry=lambda error, wait: emit(Retrying(index, source, error, wait)),
+        on_rate_wait=lambda wait: emit(RateLimited(index, source, wait)),
+    )
+    stream = client._stream(source, locale=locale, hooks=hooks)
+    error: BaseException | None = None
+    try:
+        async with stream:
+            async for chunk in stream:
+                emit(Chunk(index, source, chunk))
+    except (NanoReverseError, TypeError) as exc:
+        # TypeError: something that is not a video source at all; the batch goes on.
+        error = exc
+    return Result(
+        source=source,
+        index=index,
+        locale=stream.locale,
+        markdown=stream.received_text,
+        error=error,
+        attempts=stream.attempts,
+        elapsed=time.monotonic() - started,
+        rate_limit_wait=stream.rate_limit_wait,
+    )
+
+
+@asynccontextmanager
+async def analyze_many(
+    client: AsyncClient,
+    sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
+    *,
+    concurrency: int = 4,
+    locale: str | None = None,
+    ordered: bool = False,
+    max_credits: int | None = None,
+    on_event: Callable[[Event], Any] | None = None,
+) -> AsyncIterator[BatchResults]:
+    """Analyse many videos through ``client``; see :meth:`AsyncClient.analyze_many`."""
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a whole number ≥ 1, got {concurrency!r}")
+    if max_credits is not None and max_credits < 0:
+        raise ValueError(f"max_credits must be None or ≥ 0, got {max_credits!r}")
+    if locale is not None:
+        check_locale(locale)
+
+    stats = BatchStats()
+    budget = _Budget(max_credits)
+    puller = _Puller(sources)
+    # A token is held from pulling a source until the consumer takes its result.
+    tokens = anyio.Semaphore(concurrency * (4 if ordered else 1))
+    send, receive = anyio.create_memory_object_stream[Result](0)
+
+    def emit(event: Event) -> None:
+        if isinstance(event, RateLimited) and math.isfinite(event.wait):
+            stats.rate_limit_wait_until = time.monotonic() + event.wait
+        if on_event is not None:
+            on_event(event)
+
+    async def worker(results: ObjectSendStream[Result]) -> None:
+        async with results:
+            while True:
+                await tokens.acquire()
+                if not await budget.reserve():
+                    stats.budget_exhausted = True
+                    tokens.release()
+                    return
+                item = await puller.next()
+                if item is None:
+                    budget.settle(paid=False)
+                    tokens.release()
+                    return
+                index, source = item
+                stats.queued += 1
+                emit(Queued(index, source))
+                stats.in_flight += 1
+                try:
+                    result = await _run_one(client, index, source, locale, emit)
+                finally:
+                    stats.in_flight -= 1
+                budget.settle(paid=result.paid)
+                stats.credits_spent += result.paid
+                if result.ok:
+                    stats.succeeded += 1
+                    stats.latencies.append(result.elapsed - result.rate_limit_wait)
+                else:
+                    stats.failed += 1
+                emit(Finished(result))
+                await results.send(result)
+
+    results = BatchResults(
+        client, receive, tokens, ordered=ordered, concurrency=concurrency, stats=stats
+    )
+    async with anyio.create_task_group() as group, receive:
+        async with send:
+            for _ in range(concurrency):
+                group.start_soon(worker, send.clone())
+        try:
+            yield results
+        finally:
+            group.cancel_scope.cancel()

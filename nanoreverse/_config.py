@@ -1,0 +1,87 @@
+"""Small configuration values: Timeout, RateLimit, Backoff, and the API's documented limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__version__ = "0.1.0.dev0"
+
+DEFAULT_BASE_URL = "https://nanophoto.ai"
+ENDPOINT = "/api/sora-2/reverse-prompt"
+API_KEY_ENV = "NANOPHOTO_API_KEY"
+
+#: The 11 output languages the API documents.
+LOCALES: tuple[str, ...] = ("en", "zh", "zh-TW", "ja", "ko", "es", "fr", "de", "pt", "ru", "ar")
+
+#: Largest upload the API accepts, counted before base64 encoding.
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """How long the client waits, in seconds (None: no limit).
+
+    ``read`` is the longest silence allowed between two pieces of the answer
+    (the wait for the first one included); an answer for a long video may
+    stream for minutes, so there is no ``total`` by default.
+
+    >>> Timeout(connect=5.0, read=60.0)
+    Timeout(connect=5.0, read=60.0, total=None)
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 300.0
+    total: float | None = None
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``calls`` requests start in any window of ``per`` seconds (a sliding window).
+
+    Bursts of up to ``calls`` are allowed. ``margin`` (seconds) is added to the
+    window so that network jitter never lands a call in the server's previous
+    window; by default 20 ms plus 0.1 % of ``per``.
+
+    >>> RateLimit(100, per=3600.0)
+    RateLimit(calls=100, per=3600.0, margin=3.62)
+    """
+
+    calls: int
+    per: float = 3600.0
+    margin: float = -1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.calls, int) or self.calls < 1:
+            raise ValueError(f"RateLimit calls must be a whole number ≥ 1, got {self.calls!r}")
+        if not self.per > 0:
+            raise ValueError(f"RateLimit per must be a number of seconds > 0, got {self.per!r}")
+        if self.margin < 0:
+            object.__setattr__(self, "margin", round(0.02 + self.per * 0.001, 6))
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Read ``"CALLS/SECONDS"`` (e.g. ``"100/3600"``), as the command line takes it."""
+        calls, sep, per = text.partition("/")
+        try:
+            return cls(int(calls), per=float(per) if sep else 3600.0)
+        except ValueError:
+            raise ValueError(f"rate must look like CALLS/SECONDS, e.g. 100/3600; got {text!r}") from None
+
+
+DEFAULT_RATE_LIMIT = RateLimit(100, per=3600.0)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between retries of 429/503 answers.
+
+    Without a ``Retry-After`` header the wait grows exponentially from
+    ``initial`` up to ``maximum`` seconds, with up to ``jitter`` seconds of
+    randomness. A ``Retry-After`` longer than ``max_retry_after`` is not waited
+    out: the error is raised instead.
+    """
+
+    initial: float = 1.0
+    maximum: float = 60.0
+    jitter: float = 1.0
+    max_retry_after: float = 3600.0

@@ -1,0 +1,290 @@
+"""Every exception nanoreverse raises, in one place.
+
+    NanoReverseError
+    ├── APIConnectionError            could not connect, or the connection broke before the answer
+    │   └── APITimeoutError           connect or read timeout before the answer began
+    ├── StreamInterruptedError        the answer began, then broke off (.partial_text)
+    │   └── StreamTimeoutError        ... because the server fell silent (also an APITimeoutError)
+    └── APIError                      the server (or preflight) refused the request
+        ├── AuthenticationError       LOGIN_REQUIRED                        401
+        ├── RateLimitError            API_KEY_RATE_LIMIT_EXCEEDED           429
+        ├── InsufficientCreditsError  INSUFFICIENT_CREDITS                  402
+        ├── InvalidRequestError       (any other 400)                       400
+        │   ├── InvalidInputError     INVALID_INPUT
+        │   ├── InvalidYouTubeURLError INVALID_YOUTUBE_URL
+        │   ├── InvalidVideoURLError  INVALID_VIDEO_URL
+        │   ├── InvalidFormatError    INVALID_FORMAT
+        │   ├── FileTooLargeError     FILE_TOO_LARGE
+        │   └── VideoDownloadError    VIDEO_DOWNLOAD_FAILED
+        ├── VideoProcessingError      VIDEO_PROCESSING_FAILED               422
+        ├── ServiceUnavailableError   AI_SERVICE_ERROR, SERVICE_UNAVAILABLE 503
+        └── InternalServerError       INTERNAL_ERROR and any other 5xx      500
+
+Preflight errors (found before any network traffic, so no credit was spent) are
+the same classes the server would raise, with ``preflight=True`` and ``status=None``.
+
+Server answers are turned into these classes in exactly one place:
+:func:`error_from_response`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "FileTooLargeError",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidFormatError",
+    "InvalidInputError",
+    "InvalidRequestError",
+    "InvalidVideoURLError",
+    "InvalidYouTubeURLError",
+    "NanoReverseError",
+    "RateLimitError",
+    "ServiceUnavailableError",
+    "StreamInterruptedError",
+    "StreamTimeoutError",
+    "VideoDownloadError",
+    "VideoProcessingError",
+]
+
+
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class NanoReverseError(Exception):
+    """Base class of every error raised by nanoreverse."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Our constructors take keyword arguments, which the default
+        # Exception pickling (cls(*args)) cannot replay.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+class APIConnectionError(NanoReverseError):
+    """The client could not connect, or the connection broke before the answer began.
+
+    ``request_sent`` is False when the request never fully left the machine
+    (the server cannot have done the work, so it was safe to retry).
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """Connecting, or waiting for the answer, took longer than the client's Timeout."""
+
+
+class StreamInterruptedError(NanoReverseError):
+    """The answer began and then broke off; ``partial_text`` holds everything received.
+
+    Never retried automatically: the server may already have charged the credit.
+    """
+
+    def __init__(self, message: str, *, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+
+
+class StreamTimeoutError(StreamInterruptedError, APITimeoutError):
+    """The answer began, then the server was silent for longer than ``Timeout.read``."""
+
+
+# Lets a preflight error default to its class's code while a server answer
+# without an errorCode keeps code=None.
+_CLASS_CODE: Any = object()
+
+
+class APIError(NanoReverseError):
+    """The API (or the client's preflight check standing in for it) refused the request."""
+
+    default_code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = _CLASS_CODE,
+        status: int | None = None,
+        preflight: bool = False,
+        body: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.code: str | None = self.default_code if code is _CLASS_CODE else code
+        self.status = status
+        self.preflight = preflight
+        self.body = body
+        #: Seconds the server asked to wait (its Retry-After header), if it said.
+        self.retry_after = retry_after
+        prefix = f"[{self.code}] " if self.code else ""
+        where = " (found before sending: no request made, no credit spent)" if preflight else ""
+        status_text = f" (HTTP {status})" if status is not None else ""
+        super().__init__(f"{prefix}{message}{status_text}{where}")
+        # .message is the plain text, str(error) the decorated one.
+        self.message = message
+
+
+class AuthenticationError(APIError):
+    """LOGIN_REQUIRED: the API key is missing, wrong or revoked."""
+
+    default_code = "LOGIN_REQUIRED"
+
+
+class RateLimitError(APIError):
+    """API_KEY_RATE_LIMIT_EXCEEDED: too many calls for this key; see ``retry_after``."""
+
+    default_code = "API_KEY_RATE_LIMIT_EXCEEDED"
+
+
+class InsufficientCreditsError(APIError):
+    """INSUFFICIENT_CREDITS: the account has no credits left."""
+
+    default_code = "INSUFFICIENT_CREDITS"
+
+
+class InvalidRequestError(APIError):
+    """A 400 answer: the request itself is wrong and retrying it cannot help."""
+
+
+class InvalidInputError(InvalidRequestError):
+    """INVALID_INPUT: a required field is missing or a value (e.g. the locale) is not allowed."""
+
+    default_code = "INVALID_INPUT"
+
+
+class InvalidYouTubeURLError(InvalidRequestError):
+    """INVALID_YOUTUBE_URL: not a link to one YouTube video."""
+
+    default_code = "INVALID_YOUTUBE_URL"
+
+
+class InvalidVideoURLError(InvalidRequestError):
+    """INVALID_VIDEO_URL: not a usable http(s) video URL."""
+
+    default_code = "INVALID_VIDEO_URL"
+
+
+class InvalidFormatError(InvalidRequestError):
+    """INVALID_FORMAT: the upload is not an MP4 file."""
+
+    default_code = "INVALID_FORMAT"
+
+
+class FileTooLargeError(InvalidRequestError):
+    """FILE_TOO_LARGE: the upload is over 30 MiB before base64."""
+
+    default_code = "FILE_TOO_LARGE"
+
+
+class VideoDownloadError(InvalidRequestError):
+    """VIDEO_DOWNLOAD_FAILED: the server could not fetch the video at the URL."""
+
+    default_code = "VIDEO_DOWNLOAD_FAILED"
+
+
+class VideoProcessingError(APIError):
+    """VIDEO_PROCESSING_FAILED: the server received the video but could not analyse it."""
+
+    default_code = "VIDEO_PROCESSING_FAILED"
+
+
+class ServiceUnavailableError(APIError):
+    """AI_SERVICE_ERROR or SERVICE_UNAVAILABLE: try again later (retried automatically)."""
+
+    default_code = "AI_SERVICE_ERROR"
+
+
+class InternalServerError(APIError):
+    """INTERNAL_ERROR, or any other 5xx answer (a proxy's 502/504 included)."""
+
+    default_code = "INTERNAL_ERROR"
+
+
+ERROR_CODES: dict[str, type[APIError]] = {
+    "LOGIN_REQUIRED": AuthenticationError,
+    "API_KEY_RATE_LIMIT_EXCEEDED": RateLimitError,
+    "INSUFFICIENT_CREDITS": InsufficientCreditsError,
+    "INVALID_INPUT": InvalidInputError,
+    "INVALID_YOUTUBE_URL": InvalidYouTubeURLError,
+    "INVALID_VIDEO_URL": InvalidVideoURLError,
+    "INVALID_FORMAT": InvalidFormatError,
+    "FILE_TOO_LARGE": FileTooLargeError,
+    "VIDEO_DOWNLOAD_FAILED": VideoDownloadError,
+    "VIDEO_PROCESSING_FAILED": VideoProcessingError,
+    "AI_SERVICE_ERROR": ServiceUnavailableError,
+    "SERVICE_UNAVAILABLE": ServiceUnavailableError,
+    "INTERNAL_ERROR": InternalServerError,
+}
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    402: InsufficientCreditsError,
+    429: RateLimitError,
+    422: VideoProcessingError,
+    503: ServiceUnavailableError,
+}
+
+# An HTML error page can be large; the message keeps only its start.
+_BODY_EXCERPT = 200
+
+
+def _class_for(code: str | None, status: int) -> type[APIError]:
+    if code in ERROR_CODES:
+        return ERROR_CODES[code]
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return InternalServerError
+    if 400 <= status < 500:
+        return InvalidRequestError
+    return APIError
+
+
+def error_from_response(
+    status: int,
+    body: bytes,
+    *,
+    retry_after: float | None = None,
+    secret: str | None = None,
+) -> APIError:
+    """Turn a non-200 answer into the matching exception.
+
+    ``secret`` (the API key) is blanked out of any text the server echoed back.
+    """
+    text = body.decode("utf-8", "replace")
+    if secret:
+        text = text.replace(secret, "***")
+    code: str | None = None
+    message: str | None = None
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        raw_code, raw_message = payload.get("errorCode"), payload.get("error")
+        code = raw_code if isinstance(raw_code, str) else None
+        message = raw_message if isinstance(raw_message, str) else None
+    if message is None:
+        excerpt = " ".join(text[:_BODY_EXCERPT].split())
+        message = f"unexpected answer: {excerpt!r}" if excerpt else "empty answer"
+    cls = _class_for(code, status)
+    return cls(
+        message, code=code, status=status, body=text[:_BODY_EXCERPT], retry_after=retry_after
+    )

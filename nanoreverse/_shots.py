@@ -1,0 +1,392 @@
+"""Markdown shot tables → Shot objects, tolerant of layout, language and formatting.
+
+The API's answer is a Markdown table per video (or per scene) followed by a
+summary; its exact layout is not specified. Tables are read the way GitHub
+(GFM) reads them: optional outer pipes, a delimiter row of dashes and colons,
+``\\|`` for a pipe inside a cell (inside inline code too), missing cells as
+empty. Nothing is dropped: cells beyond the header are kept as ``column N``,
+titles that map to no field stay in ``Shot.cells``, and every line outside a
+table goes to ``Analysis.summary``.
+
+The same line-at-a-time parser serves the whole text and the live stream.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Analysis", "Shot", "parse_analysis", "parse_duration", "render_table"]
+
+FIELDS = ("number", "framing", "movement", "description", "audio", "duration")
+
+# Title synonyms in the 11 locales, tried in this order: a title takes the first
+# field it matches that the table has not given to another column yet. Framing
+# comes before number because "shot size" / "shot type" are framings, not numbers.
+_SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("framing", (
+        "framing", "angle", "shot size", "shot type", "composition",
+        "景别", "景別", "角度", "构图", "構圖", "フレーミング", "アングル", "構図", "画角",
+        "프레이밍", "앵글", "구도", "encuadre", "ángulo", "angulo", "cadrage", "plan type",
+        "bildausschnitt", "einstellungsgröße", "winkel", "perspektive", "enquadramento",
+        "крупность", "ракурс", "план съемки", "التأطير", "الزاوية", "زاوية",
+    )),
+    ("movement", (
+        "movement", "camera", "motion", "运镜", "運鏡", "镜头运动", "鏡頭運動", "摄像机", "攝影機",
+        "カメラワーク", "カメラ", "카메라", "movimiento", "mouvement", "kamerabewegung",
+        "kamera", "movimento", "câmera", "движение", "камера", "حركة",
+    )),
+    ("description", (
+        "description", "visual", "content", "scene", "画面", "畫面", "描述", "内容", "內容",
+        "映像", "説明", "描写", "内容", "묘사", "설명", "장면", "descripción", "descripcion",
+        "descrição", "descricao", "bildbeschreibung", "beschreibung", "inhalt", "описание",
+        "изображение", "الوصف", "وصف",
+    )),
+    ("audio", (
+        "audio", "sound", "music", "bgm", "narration", "音频", "音訊", "声音", "聲音", "音效",
+        "音声", "音楽", "サウンド", "오디오", "사운드", "음향", "sonido", "son", "ton",
+        "áudio", "som", "аудио", "звук", "الصوت", "صوت",
+    )),
+    ("duration", (
+        "duration", "length", "time", "时长", "時長", "时间", "時間", "尺", "길이", "시간",
+        "duración", "duracion", "durée", "duree", "dauer", "länge", "duração", "duracao",
+        "длительность", "продолжительность", "время", "المدة", "مدة",
+    )),
+    ("number", (
+        "shot", "#", "no", "nr", "num", "镜头", "鏡頭", "镜号", "鏡號", "序号", "ショット",
+        "カット", "番号", "샷", "컷", "번호", "plano", "plan", "toma", "einstellung",
+        "cena", "tomada", "кадр", "№", "план", "لقطة", "اللقطة", "رقم",
+    )),
+)
+
+_DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")
+_BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|>|```|~~~|(\*\s*){3,}$|(-\s*){3,}$|(_\s*){3,}$)")
+_DIGITS = str.maketrans(
+    "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９٫，",
+    "012345678901234567890123456789.,",
+)
+
+
+# -- cells --------------------------------------------------------------------------
+
+
+def split_row(line: str) -> list[str]:
+    """Cells of one table row, GFM style: ``\\|`` is a pipe, outer pipes are optional."""
+    cells: list[str] = []
+    current: list[str] = []
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\" and index + 1 < len(line):
+            nxt = line[index + 1]
+            current.append("|" if nxt == "|" else char + nxt)
+            index += 2
+            continue
+        if char == "|":
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    cells.append("".join(current))
+    stripped = line.strip()
+    if stripped.startswith("|") and cells and not cells[0].strip():
+        cells = cells[1:]
+    if stripped.endswith("|") and not stripped.endswith("\\|") and cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return [cell.strip() for cell in cells]
+
+
+def _is_delimiter(line: str, columns: int) -> bool:
+    if "-" not in line:
+        return False
+    cells = split_row(line)
+    return len(cells) == columns and all(_DELIMITER_CELL.match(c) for c in cells)
+
+
+def _normalise_title(title: str) -> str:
+    title = unicodedata.normalize("NFKC", title).casefold()
+    return re.sub(r"[*_`~]", "", title).strip(" :.")
+
+
+def map_titles(titles: list[str]) -> dict[int, str]:
+    """Column index → field name, for the titles that match a field."""
+    mapping: dict[int, str] = {}
+    taken: set[str] = set()
+    normalised = [_normalise_title(t) for t in titles]
+    for name, words in _SYNONYMS:
+        for index, title in enumerate(normalised):
+            if index in mapping or name in taken or not title:
+                continue
+            if any(_title_has(title, word) for word in words):
+                mapping[index] = name
+                taken.add(name)
+    return mapping
+
+
+def _title_has(title: str, word: str) -> bool:
+    if word.isascii() and word.isalnum():
+        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", title) is not None
+    return word in title
+
+
+# -- durations ------------------------------------------------------------------------
+
+_UNIT_SECONDS = (
+    r"s|sec|secs|second|seconds|秒|秒钟|秒鐘|초|с|сек|секунд[аы]?|seg|segs|segundo|segundos|"
+    r"sek|sekunde|sekunden|ث|ثانية|ثوان|ثوانٍ|ثواني"
+)
+_UNIT_MINUTES = r"m|min|mins|minute|minutes|分|分钟|分鐘|분|мин|минут[аы]?|minuto|minutos|minuten|دقيقة|دقائق"
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_AMOUNT = re.compile(
+    rf"^(?:(?P<min>{_NUMBER})\s*(?:{_UNIT_MINUTES})\.?\s*)?"
+    rf"(?:(?P<sec>{_NUMBER})\s*(?:{_UNIT_SECONDS})?\.?)?$",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)$")
+_RANGE = re.compile(r"^(?P<a>.+?)\s*(?:–|—|-|~|〜|～|to|至|到|bis|a|à|до|إلى)\s*(?P<b>.+)$")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _point(text: str) -> float | None:
+    clock = _CLOCK.match(text)
+    if clock:
+        hours, minutes, seconds = clock.groups()
+        return int(hours or 0) * 3600 + int(minutes) * 60 + _number(seconds)
+    amount = _AMOUNT.match(text)
+    if amount and (amount["min"] or amount["sec"]):
+        minutes = _number(amount["min"]) if amount["min"] else 0.0
+        seconds = _number(amount["sec"]) if amount["sec"] else 0.0
+        return minutes * 60 + seconds
+    return None
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds from a duration cell, or None when the form is unknown.
+
+    >>> parse_duration("3.5 秒"), parse_duration("0:03–0:06"), parse_duration("about")
+    (3.5, 3.0, None)
+    """
+    cleaned = re.sub(r"[*_`~()\[\]]|約|约|大约|approx\.?|about|ca\.|≈|~$", " ", text, flags=re.I)
+    cleaned = " ".join(cleaned.translate(_DIGITS).split()).strip(" .")
+    if not cleaned:
+        return None
+    single = _point(cleaned)
+    if single is not None:
+        return single
+    ranged = _RANGE.match(cleaned)
+    if ranged:
+        start, end = _point(ranged["a"]), _point(ranged["b"])
+        if start is not None and end is not None and end >= start:
+            return round(end - start, 6)
+    return None
+
+
+def _shot_number(text: str) -> int | None:
+    digits = re.search(r"\d+", text.translate(_DIGITS))
+    return int(digits.group()) if digits else None
+
+
+# -- shots ----------------------------------------------------------------------------
+
+
+@dataclass
+class Shot:
+    """One row of a shot table."""
+
+    number: int | None = None
+    framing: str = ""
+    movement: str = ""
+    description: str = ""
+    audio: str = ""
+    duration: str = ""
+    #: Every column title → its cell text, unknown columns included.
+    cells: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return parse_duration(self.duration) if self.duration else None
+
+    def prompt(self) -> str:
+        """A text-to-video prompt for regenerating this shot.
+
+        >>> Shot(framing="Wide shot", movement="slow dolly in", description="A red car",
+        ...      duration="3s").prompt()
+        'A red car. Wide shot. Camera: slow dolly in. Duration: 3 seconds.'
+        """
+        parts = [self.description.rstrip(". ")] if self.description else []
+        if self.framing:
+            parts.append(self.framing.rstrip(". "))
+        if self.movement:
+            parts.append(f"Camera: {self.movement.rstrip('. ')}")
+        if self.audio:
+            parts.append(f"Audio: {self.audio.rstrip('. ')}")
+        seconds = self.duration_seconds
+        if seconds is not None:
+            parts.append(f"Duration: {seconds:g} seconds")
+        if not parts:
+            parts = [f"{title}: {text}" for title, text in self.cells.items() if text]
+        return ". ".join(parts) + "." if parts else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "framing": self.framing,
+            "movement": self.movement,
+            "description": self.description,
+            "audio": self.audio,
+            "duration": self.duration,
+            "duration_seconds": self.duration_seconds,
+            "cells": dict(self.cells),
+            "prompt": self.prompt(),
+        }
+
+
+def _shot_from_row(titles: list[str], mapping: dict[int, str], row: list[str]) -> Shot:
+    shot = Shot()
+    width = max(len(titles), len(row))
+    for index in range(width):
+        text = row[index] if index < len(row) else ""
+        title = titles[index] if index < len(titles) else f"column {index + 1}"
+        if title in shot.cells or not title:
+            title = f"{title or 'column'} {index + 1}".strip()
+        shot.cells[title] = text
+        name = mapping.get(index)
+        if name == "number":
+            shot.number = _shot_number(text)
+        elif name is not None:
+            setattr(shot, name, text)
+    return shot
+
+
+@dataclass
+class Analysis:
+    """A parsed answer: its shots, the text around the tables, and the original Markdown."""
+
+    shots: list[Shot]
+    summary: str
+    markdown: str
+
+    @property
+    def total_seconds(self) -> float | None:
+        known = [s.duration_seconds for s in self.shots if s.duration_seconds is not None]
+        return sum(known) if known else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "shots": [shot.to_dict() for shot in self.shots],
+            "summary": self.summary,
+            "markdown": self.markdown,
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+class ShotParser:
+    """Reads Markdown a piece at a time and hands out each shot once its row is complete.
+
+    >>> parser = ShotParser()
+    >>> parser.feed("| Shot | Duration |\\n|---|---|\\n| 1 | 3s |\\n")
+    [Shot(number=1, framing='', movement='', description='', audio='', duration='3s', ...)]
+    """
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._candidate: str | None = None  # a line that may be a table header
+        self._titles: list[str] | None = None
+        self._mapping: dict[int, str] = {}
+        self._outside: list[str] = []
+        self.shots: list[Shot] = []
+
+    def feed(self, text: str) -> list[Shot]:
+        """Add text; return the shots whose rows it completed."""
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        found: list[Shot] = []
+        for line in lines:
+            shot = self._line(line.removesuffix("\r"))
+            if shot is not None:
+                found.append(shot)
+        return found
+
+    def close(self) -> list[Shot]:
+        """End of text: finish the last line."""
+        found: list[Shot] = []
+        if self._pending:
+            shot = self._line(self._pending.removesuffix("\r"))
+            self._pending = ""
+            if shot is not None:
+                found.append(shot)
+        self._flush_candidate()
+        return found
+
+    @property
+    def summary(self) -> str:
+        return "\n".join(self._outside).strip()
+
+    def _flush_candidate(self) -> None:
+        if self._candidate is not None:
+            self._outside.append(self._candidate)
+            self._candidate = None
+
+    def _line(self, line: str) -> Shot | None:
+        if self._titles is not None:
+            if line.strip() and not _BLOCK_START.match(line):
+                shot = _shot_from_row(self._titles, self._mapping, split_row(line))
+                self.shots.append(shot)
+                return shot
+            self._titles = None
+        if self._candidate is not None:
+            header = split_row(self._candidate)
+            if _is_delimiter(line, len(header)):
+                self._candidate = None
+                self._titles = header
+                self._mapping = map_titles(header)
+                return None
+            self._flush_candidate()
+        if "|" in line and line.strip() and not _BLOCK_START.match(line):
+            self._candidate = line
+        else:
+            self._outside.append(line)
+        return None
+
+
+def parse_analysis(markdown: str) -> Analysis:
+    """Parse an answer's Markdown into shots and summary.
+
+    >>> analysis = parse_analysis("| Shot | Duration |\\n|---|---|\\n| 1 | 3s |\\n\\nA car.")
+    >>> analysis.shots[0].duration_seconds, analysis.summary
+    (3.0, 'A car.')
+    """
+    parser = ShotParser()
+    parser.feed(markdown)
+    parser.close()
+    return Analysis(shots=parser.shots, summary=parser.summary, markdown=markdown)
+
+
+def _escape_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_table(shots: Iterable[Shot]) -> str:
+    """Shots back to one Markdown table (titles from the first shot's cells)."""
+    shots = list(shots)
+    if not shots:
+        return ""
+    titles = list(shots[0].cells) or list(FIELDS)
+    lines = [
+        "| " + " | ".join(_escape_cell(t) for t in titles) + " |",
+        "|" + "|".join("---" for _ in titles) + "|",
+    ]
+    for shot in shots:
+        cells = [shot.cells.get(title, "") for title in titles]
+        lines.append("| " + " | ".join(_escape_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"

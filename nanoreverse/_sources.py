@@ -1,0 +1,298 @@
+"""What a video can be (YouTube link, URL, local file, bytes) and the checks made before sending it.
+
+Every check here runs before any network traffic, and raises the same error
+class the server would, with ``preflight=True``: a mistake costs no credit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeAlias
+from urllib.parse import parse_qs, urlsplit
+
+import aiofiles
+import aiofiles.os
+
+from ._config import MAX_UPLOAD_BYTES
+from ._errors import (
+    FileTooLargeError,
+    InvalidFormatError,
+    InvalidInputError,
+    InvalidVideoURLError,
+    InvalidYouTubeURLError,
+)
+
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_YOUTUBE_HOSTS = frozenset(
+    {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"}
+)
+_NOCOOKIE_HOSTS = frozenset({"youtube-nocookie.com", "www.youtube-nocookie.com"})
+_SHORT_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
+_PATH_KINDS = ("shorts", "embed", "live", "v")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A video to send inline: a file on disk (read in pieces) or bytes in memory."""
+
+    size: int
+    filename: str
+    path: Path | None = None
+    data: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A source that passed preflight: the JSON fields to send, and the upload if any."""
+
+    fields: dict[str, str]
+    upload: Upload | None = None
+
+
+def _host_and_parts(url: str) -> tuple[str, str, str, str]:
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        # Reading .port validates it; a bad port makes this not a URL at all.
+        _ = parts.port
+    except ValueError:
+        return "", "", "", ""
+    return parts.scheme.lower(), host, parts.path, parts.query
+
+
+def youtube_video_id(url: str) -> str | None:
+    """The 11-character video id of a link to one YouTube video, else None.
+
+    >>> youtube_video_id("https://youtu.be/W-15-UmGP5s?si=abc")
+    'W-15-UmGP5s'
+    """
+    scheme, host, path, query = _host_and_parts(url)
+    if scheme not in ("http", "https") or "@" in urlsplit(url.strip()).netloc:
+        return None
+    segments = [s for s in path.split("/") if s]
+    candidate: str | None = None
+    if host in _SHORT_HOSTS and len(segments) == 1:
+        candidate = segments[0]
+    elif host in _NOCOOKIE_HOSTS and len(segments) == 2 and segments[0] == "embed":
+        candidate = segments[1]
+    elif host in _YOUTUBE_HOSTS:
+        if segments == ["watch"]:
+            values = parse_qs(query).get("v", [])
+            candidate = values[0] if len(values) == 1 else None
+        elif len(segments) == 2 and segments[0] in _PATH_KINDS:
+            candidate = segments[1]
+    if candidate is not None and _YOUTUBE_ID.fullmatch(candidate):
+        return candidate
+    return None
+
+
+def is_youtube_host(url: str) -> bool:
+    """Whether the URL points at a YouTube host (a link there is meant as a YouTube source)."""
+    _, host, _, _ = _host_and_parts(url)
+    return host in _YOUTUBE_HOSTS | _NOCOOKIE_HOSTS | _SHORT_HOSTS
+
+
+def video_url_problem(url: str) -> str | None:
+    """Why the URL cannot be sent as a direct video URL, or None when it can."""
+    scheme, host, _, _ = _host_and_parts(url)
+    if scheme not in ("http", "https"):
+        return "only http:// and https:// video URLs are accepted"
+    if not host:
+        return "the URL has no host name"
+    if "@" in urlsplit(url.strip()).netloc:
+        return "the URL must not carry a user name or password"
+    return None
+
+
+def is_mp4_header(head: bytes) -> bool:
+    """An MP4 (ISO base media) file starts with a box whose type, at byte 4, is ``ftyp``."""
+    return len(head) >= 8 and head[4:8] == b"ftyp"
+
+
+def _check_upload_size(size: int, name: str) -> None:
+    if size == 0:
+        raise InvalidFormatError(f"{name} is empty; upload an MP4 video", preflight=True)
+    if size > MAX_UPLOAD_BYTES:
+        raise FileTooLargeError(
+            f"{name} is {size / 2**20:.1f} MiB ({size} bytes); the API accepts at most "
+            f"30 MiB ({MAX_UPLOAD_BYTES} bytes) per upload. Shorten or re-encode it, "
+            "or host it and pass the URL instead",
+            preflight=True,
+        )
+
+
+def _check_mp4(head: bytes, name: str) -> None:
+    if not is_mp4_header(head):
+        raise InvalidFormatError(
+            f"{name} is not an MP4 file (no 'ftyp' box at its start); only MP4 can be uploaded",
+            preflight=True,
+        )
+
+
+def _safe_filename(name: str) -> str:
+    # A path from os.listdir may carry lone surrogates (undecodable bytes); JSON needs real text.
+    return name.encode("utf-8", "replace").decode("utf-8") or "video.mp4"
+
+
+@dataclass(frozen=True)
+class YouTube:
+    """A YouTube video, by link.
+
+    Accepted: ``watch?v=ID`` (www., m., music. or no subdomain; http or https; a
+    ``list=`` or ``t=`` beside it), ``youtu.be/ID``, ``/shorts/ID``, ``/embed/ID``,
+    ``/live/ID`` and ``youtube-nocookie.com/embed/ID``. The API is sent the
+    canonical ``https://www.youtube.com/watch?v=ID``, so tracking parameters never
+    leave the machine and the same video is always asked for the same way.
+
+    >>> YouTube("https://youtu.be/W-15-UmGP5s").canonical_url
+    'https://www.youtube.com/watch?v=W-15-UmGP5s'
+    """
+
+    url: str
+
+    @property
+    def video_id(self) -> str | None:
+        return youtube_video_id(self.url)
+
+    @property
+    def canonical_url(self) -> str | None:
+        video_id = self.video_id
+        return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
+
+    async def prepare(self) -> Prepared:
+        canonical = self.canonical_url
+        if canonical is None:
+            raise InvalidYouTubeURLError(
+                f"{self.url!r} is not a link to one YouTube video; use a link such as "
+                "https://www.youtube.com/watch?v=VIDEO_ID or https://youtu.be/VIDEO_ID "
+                "(channel and playlist links are not accepted)",
+                preflight=True,
+            )
+        return Prepared({"videoSource": "youtube", "videoUrl": canonical})
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class VideoURL:
+    """A video file on the web that the API downloads itself (a direct ``.mp4`` link).
+
+    >>> VideoURL("https://cdn.example.com/ad.mp4")
+    VideoURL(url='https://cdn.example.com/ad.mp4')
+    """
+
+    url: str
+
+    async def prepare(self) -> Prepared:
+        problem = video_url_problem(self.url)
+        if problem is not None:
+            raise InvalidVideoURLError(f"{self.url!r}: {problem}", preflight=True)
+        return Prepared({"videoSource": "url", "videoUrl": self.url.strip()})
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class VideoFile:
+    """A local MP4 file, streamed from disk in pieces (never held whole in memory).
+
+    >>> VideoFile("ads/spring.mp4").path
+    PosixPath('ads/spring.mp4')
+    """
+
+    path: Path
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        object.__setattr__(self, "path", Path(path))
+
+    async def prepare(self) -> Prepared:
+        name = str(self.path)
+        try:
+            info = await aiofiles.os.stat(self.path)
+        except FileNotFoundError:
+            hint = " (only http:// and https:// URLs are sent as URLs)" if "://" in name else ""
+            raise InvalidInputError(f"no file at {name}{hint}", preflight=True) from None
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read {name}: {exc.strerror}", preflight=True
+            ) from None
+        if stat.S_ISDIR(info.st_mode):
+            raise InvalidInputError(
+                f"{name} is a folder; give a video file (the command line takes folders)",
+                preflight=True,
+            )
+        _check_upload_size(info.st_size, name)
+        try:
+            async with aiofiles.open(self.path, "rb") as handle:
+                head = await handle.read(12)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read {name}: {exc.strerror}", preflight=True
+            ) from None
+        _check_mp4(head, name)
+        filename = _safe_filename(self.path.name)
+        return Prepared(
+            {"videoSource": "file", "videoFileName": filename},
+            Upload(size=info.st_size, filename=filename, path=self.path),
+        )
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class VideoBytes:
+    """An MP4 video already in memory.
+
+    >>> VideoBytes(b"...", filename="clip.mp4").filename
+    'clip.mp4'
+    """
+
+    data: bytes = field(repr=False)
+    filename: str = "clip.mp4"
+
+    async def prepare(self) -> Prepared:
+        _check_upload_size(len(self.data), self.filename)
+        _check_mp4(self.data[:12], self.filename)
+        filename = _safe_filename(self.filename)
+        return Prepared(
+            {"videoSource": "file", "videoFileName": filename},
+            Upload(size=len(self.data), filename=filename, data=self.data),
+        )
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+Source: TypeAlias = "YouTube | VideoURL | VideoFile | VideoBytes"
+SourceLike: TypeAlias = "Source | str | os.PathLike[str]"
+
+
+def as_source(value: SourceLike) -> Source:
+    """Read anything that names a video as a Source.
+
+    A YouTube link gives YouTube, another http(s) URL gives VideoURL, anything
+    else is a local path (VideoFile).
+
+    >>> as_source("https://youtu.be/W-15-UmGP5s")
+    YouTube(url='https://youtu.be/W-15-UmGP5s')
+    """
+    if isinstance(value, YouTube | VideoURL | VideoFile | VideoBytes):
+        return value
+    if isinstance(value, str):
+        scheme = urlsplit(value.strip()).scheme.lower()
+        if scheme in ("http", "https"):
+            return YouTube(value) if is_youtube_host(value) else VideoURL(value)
+        return VideoFile(value)
+    if isinstance(value, os.PathLike):
+        return VideoFile(value)
+    raise TypeError(
+        f"expected a video source (a path, a URL, or nanoreverse.YouTube/VideoURL/"
+        f"VideoFile/VideoBytes), got {type(value).__name__}"
+    )

@@ -1,0 +1,13 @@
+"""Test helpers: a faithful local emulator of the API, and a pytest fixture for it.
+
+>>> from nanoreverse.testing import Emulator, Fault
+>>> async with Emulator() as emu:                                    # doctest: +SKIP
+...     emu.script(Fault.rate_limited(retry_after=1))
+...     async with nr.AsyncClient(emu.api_key, base_url=emu.base_url) as client:
+...         text = await client.analyze("clip.mp4").text()
+"""
+
+from ._answers import plan_shots, shot_count
+from ._emulator import DEFAULT_KEY, Emulator, Fault, RequestRecord
+
+__all__ = ["DEFAULT_KEY", "Emulator", "Fault", "RequestRecord", "plan_shots", "shot_count"]

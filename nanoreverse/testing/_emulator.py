@@ -1,0 +1,531 @@
+"""A local stand-in for the Video Reverse Prompt API: a real HTTP server on 127.0.0.1.
+
+It speaks the API as documented (auth, validation, error codes, rate limit,
+credits, a streamed Markdown answer in the requested locale) and can be told
+to misbehave: by a script of faults applied to the next requests in turn, or
+by chance. Every request is recorded for tests to assert on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import email.utils
+import math
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import web
+
+from .._config import ENDPOINT, LOCALES, RateLimit
+from .._sources import video_url_problem, youtube_video_id
+from ._answers import duration_from_seed, render_answer, seed_of
+from ._upload import BodyError, BodyScanner
+
+DEFAULT_KEY = "nr-emulator-key"
+
+_STATUS = {
+    "LOGIN_REQUIRED": 401,
+    "API_KEY_RATE_LIMIT_EXCEEDED": 429,
+    "INSUFFICIENT_CREDITS": 402,
+    "INVALID_INPUT": 400,
+    "INVALID_YOUTUBE_URL": 400,
+    "INVALID_VIDEO_URL": 400,
+    "INVALID_FORMAT": 400,
+    "FILE_TOO_LARGE": 400,
+    "VIDEO_DOWNLOAD_FAILED": 400,
+    "VIDEO_PROCESSING_FAILED": 422,
+    "AI_SERVICE_ERROR": 503,
+    "SERVICE_UNAVAILABLE": 503,
+    "INTERNAL_ERROR": 500,
+}
+
+_BAD_GATEWAY_PAGE = (
+    "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center>"
+    "</body></html>"
+)
+
+FaultKind = Literal[
+    "rate_limited",
+    "error",
+    "bad_gateway",
+    "close_before_answer",
+    "drop_after",
+    "stall",
+    "trickle",
+]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One misbehaviour, applied to one request. Build them with the class methods.
+
+    >>> emu.script(Fault.rate_limited(retry_after=2), Fault.drop_after(100))  # doctest: +SKIP
+    """
+
+    kind: FaultKind
+    code: str | None = None
+    retry_after: str | None = None
+    after_bytes: int = 0
+    seconds: float = 0.0
+    chars_per_second: float = 0.0
+
+    @classmethod
+    def rate_limited(cls, retry_after: float | str | None = None) -> Fault:
+        """429 API_KEY_RATE_LIMIT_EXCEEDED; ``retry_after`` seconds, an HTTP date, or none."""
+        value = None if retry_after is None else str(retry_after)
+        return cls("rate_limited", code="API_KEY_RATE_LIMIT_EXCEEDED", retry_after=value)
+
+    @classmethod
+    def rate_limited_until(cls, seconds_from_now: float) -> Fault:
+        """429 with ``Retry-After`` as an HTTP date ``seconds_from_now`` ahead."""
+        when = email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
+        return cls("rate_limited", code="API_KEY_RATE_LIMIT_EXCEEDED", retry_after=when)
+
+    @classmethod
+    def error(cls, code: str, retry_after: float | None = None) -> Fault:
+        """The JSON error answer for ``code`` (e.g. AI_SERVICE_ERROR 503, INTERNAL_ERROR 500)."""
+        if code not in _STATUS:
+            raise ValueError(f"unknown errorCode {code!r}; known: {', '.join(_STATUS)}")
+        value = None if retry_after is None else str(retry_after)
+        return cls("error", code=code, retry_after=value)
+
+    @classmethod
+    def service_unavailable(cls, code: str = "AI_SERVICE_ERROR") -> Fault:
+        """503 AI_SERVICE_ERROR (or SERVICE_UNAVAILABLE)."""
+        return cls.error(code)
+
+    @classmethod
+    def internal_error(cls) -> Fault:
+        """500 INTERNAL_ERROR."""
+        return cls.error("INTERNAL_ERROR")
+
+    @classmethod
+    def bad_gateway(cls) -> Fault:
+        """An HTML 502 page, as a proxy or CDN in front of the service sends."""
+        return cls("bad_gateway")
+
+    @classmethod
+    def close_before_answer(cls) -> Fault:
+        """Read the whole request, then close the connection without a word."""
+        return cls("close_before_answer")
+
+    @classmethod
+    def drop_after(cls, after_bytes: int) -> Fault:
+        """Answer 200, send ``after_bytes`` bytes of the answer, then cut the connection."""
+        return cls("drop_after", after_bytes=after_bytes)
+
+    @classmethod
+    def stall(cls, seconds: float, after_bytes: int | None = None) -> Fault:
+        """Fall silent for ``seconds``: before answering (None) or after ``after_bytes``."""
+        return cls("stall", seconds=seconds, after_bytes=-1 if after_bytes is None else after_bytes)
+
+    @classmethod
+    def trickle(cls, chars_per_second: float) -> Fault:
+        """Answer normally, but slowly."""
+        return cls("trickle", chars_per_second=chars_per_second)
+
+
+@dataclass
+class RequestRecord:
+    """What the emulator saw of one request, and what it did."""
+
+    number: int
+    started: float
+    ended: float | None = None
+    authorized: bool = False
+    user_agent: str | None = None
+    content_length: int | None = None
+    chunked: bool = False
+    body_bytes: int = 0
+    source: str | None = None
+    locale: str | None = None
+    video_url: str | None = None
+    file_name: str | None = None
+    video_sha256: str | None = None
+    video_size: int | None = None
+    video_duration: float | None = None
+    fault: Fault | None = None
+    status: int | None = None
+    error_code: str | None = None
+    answer: str = ""
+    completed: bool = False
+
+
+@dataclass
+class _Key:
+    credits: int | None
+    used: int = 0
+    window: collections.deque[float] = field(default_factory=collections.deque)
+
+
+class Emulator:
+    """The API on 127.0.0.1, for tests, demos and benchmarks.
+
+    >>> async with Emulator(rate_limit=RateLimit(5, per=1.0)) as emu:   # doctest: +SKIP
+    ...     async with nr.AsyncClient(emu.api_key, base_url=emu.base_url) as client:
+    ...         print(await client.analyze("clip.mp4").text())
+
+    ``retry_after`` chooses the 429's ``Retry-After``: ``"seconds"``, ``"http-date"``
+    or None (no header: the real service's behaviour is not documented).
+    ``ttfb`` delays the answer; ``chars_per_second`` paces it (None: at once);
+    ``chunk_bytes`` is the size of each network write, which splits UTF-8
+    characters on purpose. ``fault_rates`` maps faults to the chance of each.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_keys: tuple[str, ...] = (DEFAULT_KEY,),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: RateLimit | None = RateLimit(100, per=3600.0),  # noqa: B008
+        retry_after: Literal["seconds", "http-date"] | None = "seconds",
+        count_rejected: bool = False,
+        credits: int | None = None,
+        ttfb: float = 0.0,
+        chars_per_second: float | None = None,
+        chunk_bytes: int = 64,
+        fault_rates: dict[Fault, float] | None = None,
+        seed: int = 0,
+    ) -> None:
+        if not api_keys:
+            raise ValueError("the emulator needs at least one API key")
+        self.api_key = api_keys[0]
+        self.host = host
+        self.port = port
+        self.rate_limit = rate_limit
+        self.retry_after = retry_after
+        self.count_rejected = count_rejected
+        self.ttfb = ttfb
+        self.chars_per_second = chars_per_second
+        self.chunk_bytes = max(1, chunk_bytes)
+        self.fault_rates = dict(fault_rates or {})
+        self.requests: list[RequestRecord] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._keys = {key: _Key(credits) for key in api_keys}
+        self._script: collections.deque[Fault | None] = collections.deque()
+        self._random = random.Random(seed)
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- control --------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def script(self, *faults: Fault | None) -> None:
+        """Apply these faults to the next requests, one each, in order (None: behave)."""
+        self._script.extend(faults)
+
+    def credits_used(self, api_key: str | None = None) -> int:
+        """Credits charged to a key (the first key by default)."""
+        return self._keys[api_key or self.api_key].used
+
+    def set_credits(self, credits: int | None, api_key: str | None = None) -> None:
+        self._keys[api_key or self.api_key].credits = credits
+
+    def statuses(self) -> collections.Counter[int | None]:
+        """How many requests ended with each HTTP status (None: no answer)."""
+        return collections.Counter(r.status for r in self.requests)
+
+    def stats(self) -> dict[str, Any]:
+        """A JSON-ready summary, also served at ``GET /_emulator/stats``."""
+        return {
+            "requests": len(self.requests),
+            "statuses": {str(k): v for k, v in self.statuses().items()},
+            "max_in_flight": self.max_in_flight,
+            "in_flight": self.in_flight,
+            "credits_used": self.credits_used(),
+        }
+
+    def answer_for(self, seed_source: bytes, locale: str = "en", duration: float | None = None) -> str:
+        """The answer the emulator gives for a video's bytes (or a link's canonical URL)."""
+        seed = seed_of(seed_source)
+        return render_answer(seed, duration if duration else duration_from_seed(seed), locale)
+
+    def reset(self) -> None:
+        """Forget recorded requests, scripted faults, windows and counters."""
+        self.requests.clear()
+        self._script.clear()
+        self.max_in_flight = 0
+        for key in self._keys.values():
+            key.window.clear()
+            key.used = 0
+
+    # -- running --------------------------------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(ENDPOINT, self._handle)
+        app.router.add_get("/_emulator/stats", self._handle_stats)
+        return app
+
+    async def start(self) -> Emulator:
+        self._runner = web.AppRunner(
+            self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        assert server is not None and hasattr(server, "sockets")
+        self.port = server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @contextlib.contextmanager
+    def in_thread(self) -> Iterator[Emulator]:
+        """Run in a background thread with its own event loop, for code that is not async.
+
+        >>> with Emulator().in_thread() as emu:   # doctest: +SKIP
+        ...     run_my_pipeline(base_url=emu.base_url, api_key=emu.api_key)
+        """
+        started = threading.Event()
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self.start())
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="nanoreverse-emulator", daemon=True)
+        self._thread.start()
+        started.wait(10)
+        try:
+            yield self
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join(10)
+            self._thread = None
+
+    # -- the API ---------------------------------------------------------------------------
+
+    async def _handle_stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        record = RequestRecord(
+            number=len(self.requests) + 1,
+            started=time.monotonic(),
+            user_agent=request.headers.get("User-Agent"),
+            content_length=request.content_length,
+            chunked="chunked" in request.headers.get("Transfer-Encoding", "").lower(),
+        )
+        self.requests.append(record)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, record)
+        finally:
+            self.in_flight -= 1
+            record.ended = time.monotonic()
+
+    async def _answer(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
+        key = self._authorise(request)
+        if key is None:
+            return self._error(record, "LOGIN_REQUIRED", "Authentication required")
+        record.authorized = True
+        fault = self._next_fault()
+        record.fault = fault
+        early = await self._early_fault(request, record, fault)
+        if early is not None:
+            return early
+        limited = self._check_rate(key, record)
+        if limited is not None:
+            return limited
+        try:
+            answer = await self._read_and_validate(request, record)
+        except BodyError as exc:
+            return self._error(record, exc.code, exc.message)
+        if key.credits is not None and key.credits <= key.used:
+            return self._error(record, "INSUFFICIENT_CREDITS", "Insufficient credits")
+        if fault is not None and fault.kind == "close_before_answer":
+            return self._cut(request, web.Response())
+        key.used += 1
+        return await self._stream(request, record, answer, fault)
+
+    def _authorise(self, request: web.Request) -> _Key | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return self._keys.get(token.strip())
+
+    def _next_fault(self) -> Fault | None:
+        if self._script:
+            return self._script.popleft()
+        for fault, chance in self.fault_rates.items():
+            if self._random.random() < chance:
+                return fault
+        return None
+
+    async def _early_fault(
+        self, request: web.Request, record: RequestRecord, fault: Fault | None
+    ) -> web.StreamResponse | None:
+        if fault is None:
+            return None
+        if fault.kind in ("rate_limited", "error"):
+            assert fault.code is not None
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return self._error(record, fault.code, f"emulated {fault.code}", headers)
+        if fault.kind == "bad_gateway":
+            record.status = 502
+            return web.Response(status=502, text=_BAD_GATEWAY_PAGE, content_type="text/html")
+        if fault.kind == "stall" and fault.after_bytes < 0:
+            await asyncio.sleep(fault.seconds)
+        return None
+
+    def _check_rate(self, key: _Key, record: RequestRecord) -> web.StreamResponse | None:
+        if self.rate_limit is None:
+            return None
+        now = time.monotonic()
+        window = key.window
+        while window and window[0] <= now - self.rate_limit.per:
+            window.popleft()
+        if len(window) < self.rate_limit.calls:
+            window.append(now)
+            return None
+        if self.count_rejected:
+            window.append(now)
+        wait = window[0] + self.rate_limit.per - now
+        headers: dict[str, str] = {}
+        if self.retry_after == "seconds":
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        elif self.retry_after == "http-date":
+            headers["Retry-After"] = email.utils.formatdate(time.time() + wait + 1, usegmt=True)
+        return self._error(record, "API_KEY_RATE_LIMIT_EXCEEDED", "Rate limit exceeded", headers)
+
+    async def _read_and_validate(self, request: web.Request, record: RequestRecord) -> str:
+        scanner = BodyScanner()
+        async for piece in request.content.iter_any():
+            record.body_bytes += len(piece)
+            scanner.feed(piece)
+        fields = scanner.finish()
+        source, locale = fields.get("videoSource"), fields.get("locale", "en")
+        record.source = source if isinstance(source, str) else None
+        record.locale = locale if isinstance(locale, str) else None
+        name = fields.get("videoFileName")
+        record.file_name = name if isinstance(name, str) else None
+        if not isinstance(locale, str) or locale not in LOCALES:
+            raise BodyError("INVALID_INPUT", f"Unsupported locale: {locale!r}")
+        if source == "file":
+            return self._file_answer(scanner, record, locale)
+        if source in ("youtube", "url"):
+            return self._link_answer(source, fields.get("videoUrl"), record, locale)
+        raise BodyError("INVALID_INPUT", "videoSource must be youtube, url or file")
+
+    def _file_answer(self, scanner: BodyScanner, record: RequestRecord, locale: str) -> str:
+        video = scanner.video
+        if video is None:
+            raise BodyError("INVALID_INPUT", "videoFile is required when videoSource is file")
+        digest = video.sha256.digest()
+        record.video_sha256, record.video_size = digest.hex(), video.size
+        duration = video.mp4.duration
+        if not duration:
+            raise BodyError("VIDEO_PROCESSING_FAILED", "the video has no readable duration")
+        record.video_duration = duration
+        return render_answer(digest, duration, locale)
+
+    def _link_answer(self, source: str, url: object, record: RequestRecord, locale: str) -> str:
+        if not isinstance(url, str) or not url:
+            raise BodyError("INVALID_INPUT", "videoUrl is required for youtube and url sources")
+        record.video_url = url
+        if source == "youtube":
+            video_id = youtube_video_id(url)
+            if video_id is None:
+                raise BodyError("INVALID_YOUTUBE_URL", "Invalid YouTube URL")
+            seed_source = f"https://www.youtube.com/watch?v={video_id}".encode()
+        else:
+            if video_url_problem(url) is not None:
+                raise BodyError("INVALID_VIDEO_URL", "Invalid video URL")
+            if ".invalid" in url or "download-fails" in url:
+                raise BodyError("VIDEO_DOWNLOAD_FAILED", "Failed to download the video")
+            seed_source = url.encode()
+        seed = seed_of(seed_source)
+        record.video_duration = duration_from_seed(seed)
+        return render_answer(seed, record.video_duration, locale)
+
+    def _error(
+        self,
+        record: RequestRecord,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        record.status, record.error_code = _STATUS[code], code
+        return web.json_response(
+            {"success": False, "error": message, "errorCode": code},
+            status=_STATUS[code],
+            headers=headers,
+        )
+
+    @staticmethod
+    def _cut(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        """Drop the connection on the floor; aiohttp then has nothing left to write to."""
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        return response
+
+    async def _stream(
+        self, request: web.Request, record: RequestRecord, answer: str, fault: Fault | None
+    ) -> web.StreamResponse:
+        if self.ttfb:
+            await asyncio.sleep(self.ttfb)
+        response = web.StreamResponse(
+            status=200, headers={"Content-Type": "text/plain; charset=utf-8"}
+        )
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        record.status = 200
+        data = answer.encode("utf-8")
+        pace = self.chars_per_second
+        if fault is not None and fault.kind == "trickle":
+            pace = fault.chars_per_second
+        sent = 0
+        while sent < len(data):
+            piece = data[sent : sent + self.chunk_bytes]
+            if fault is not None and fault.kind in ("drop_after", "stall"):
+                piece = self._before_fault_point(piece, sent, fault)
+            if fault is not None and fault.kind == "drop_after" and sent >= fault.after_bytes:
+                return self._cut(request, response)
+            if fault is not None and fault.kind == "stall" and sent == fault.after_bytes:
+                await asyncio.sleep(fault.seconds)
+            await response.write(piece)
+            sent += len(piece)
+            record.answer = data[:sent].decode("utf-8", "replace")
+            if pace:
+                await asyncio.sleep(len(piece) / pace)
+        await response.write_eof()
+        record.completed = True
+        return response
+
+    @staticmethod
+    def _before_fault_point(piece: bytes, sent: int, fault: Fault) -> bytes:
+        # Stop a write exactly at the fault's byte so the client sees precisely that much.
+        if 0 <= sent < fault.after_bytes < sent + len(piece):
+            return piece[: fault.after_bytes - sent]
+        return piece

@@ -1,0 +1,333 @@
+"""Reading a request body as it streams in, the way a careful server would.
+
+The body is one JSON object whose ``videoFile`` value may be 40 MB of base64.
+:class:`BodyScanner` walks the JSON a chunk at a time: small fields are kept,
+the video's base64 is decoded on the fly into a sha256, a byte count and an
+MP4 box walker (which keeps only the ``moov`` box, to read the duration). No
+copy of the video is kept.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import json
+import re
+import struct
+import sys
+
+from .._config import MAX_UPLOAD_BYTES
+
+_SMALL_LIMIT = 64 * 1024
+_MOOV_LIMIT = 16 * 1024 * 1024
+_STRING_SPECIAL = re.compile(rb'["\\]')
+_DATA_URL = re.compile(rb"^data:[\w.+/-]*(;[\w=.+-]+)*;base64,", re.IGNORECASE)
+
+
+class BodyError(Exception):
+    """The body cannot be accepted; ``code`` is the API's errorCode."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _b64decode(data: bytes) -> bytes:
+    if sys.version_info >= (3, 11):
+        return binascii.a2b_base64(data, strict_mode=True)
+    import base64
+
+    return base64.b64decode(data, validate=True)  # pragma: no cover - Python 3.10
+
+
+class Mp4Walker:
+    """Follows the top-level boxes of an MP4 as its bytes arrive; reads ``mvhd``."""
+
+    def __init__(self) -> None:
+        self._header = b""
+        self._skip = 0
+        self._moov: bytearray | None = None
+        self._moov_left = 0
+        self.first_box: bytes | None = None
+        self.duration: float | None = None
+
+    def feed(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self._moov is not None:
+                take = view[: self._moov_left]
+                self._moov += take
+                self._moov_left -= len(take)
+                view = view[len(take) :]
+                if self._moov_left == 0:
+                    self.duration = _mvhd_duration(bytes(self._moov))
+                    self._moov = None
+                continue
+            if self._skip:
+                step = min(self._skip, len(view))
+                self._skip -= step
+                view = view[step:]
+                continue
+            need = 16 if self._header[:4] == b"\0\0\0\x01" else 8
+            take = view[: need - len(self._header)]
+            self._header += take
+            view = view[len(take) :]
+            if len(self._header) < need:
+                continue
+            if need == 8 and self._header[:4] == b"\0\0\0\x01":
+                continue  # 64-bit size follows
+            self._open_box()
+
+    def _open_box(self) -> None:
+        size, kind = struct.unpack(">I4s", self._header[:8])
+        header_len = 8
+        if size == 1:
+            size = struct.unpack(">Q", self._header[8:16])[0]
+            header_len = 16
+        if self.first_box is None:
+            self.first_box = kind
+        self._header = b""
+        body = max(size - header_len, 0) if size else 1 << 62
+        if kind == b"moov" and body <= _MOOV_LIMIT:
+            self._moov, self._moov_left = bytearray(), body
+            if body == 0:
+                self._moov = None
+        else:
+            self._skip = body
+
+
+def _mvhd_duration(moov: bytes) -> float | None:
+    offset = 0
+    while offset + 8 <= len(moov):
+        size, kind = struct.unpack(">I4s", moov[offset : offset + 8])
+        if kind == b"mvhd":
+            box = moov[offset + 8 : offset + size]
+            try:
+                if box[0] == 1:
+                    timescale, duration = struct.unpack(">IQ", box[20:32])
+                else:
+                    timescale, duration = struct.unpack(">II", box[12:20])
+            except (struct.error, IndexError):
+                return None
+            return duration / timescale if timescale else None
+        if size < 8:
+            return None
+        offset += size
+    return None
+
+
+class VideoSink:
+    """The decoded video: sha256, size and MP4 facts, fed base64 text piece by piece."""
+
+    def __init__(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self.mp4 = Mp4Walker()
+        self._carry = b""
+        self._prefix_done = False
+        self._head = b""
+
+    def write(self, text: bytes) -> None:
+        if not self._prefix_done:
+            self._head += text
+            text = self._strip_prefix(final=False)
+            if not self._prefix_done:
+                return
+        data = self._carry + text
+        cut = len(data) - len(data) % 4
+        self._carry = data[cut:]
+        if cut:
+            self._decoded(data[:cut])
+
+    def _strip_prefix(self, *, final: bool) -> bytes:
+        """Plain base64, or a data URL ``data:video/mp4;base64,...``: wait until it is clear."""
+        head = self._head
+        if head.startswith(b"data:"):
+            comma = head.find(b",")
+            if comma < 0:
+                if final or len(head) > 256:
+                    raise BodyError("INVALID_FORMAT", "videoFile is a malformed data URL")
+                return b""
+            if not _DATA_URL.match(head[: comma + 1]):
+                raise BodyError("INVALID_FORMAT", "videoFile's data URL is not base64")
+            head = head[comma + 1 :]
+        elif len(head) < 5 and b"data:".startswith(head) and not final:
+            return b""
+        self._head, self._prefix_done = b"", True
+        return head
+
+    def _decoded(self, text: bytes) -> None:
+        try:
+            raw = _b64decode(text)
+        except (binascii.Error, ValueError):
+            raise BodyError("INVALID_FORMAT", "videoFile is not valid base64") from None
+        self.size += len(raw)
+        if self.size > MAX_UPLOAD_BYTES:
+            raise BodyError("FILE_TOO_LARGE", "the video is larger than 30 MB")
+        self.sha256.update(raw)
+        self.mp4.feed(raw)
+
+    def finish(self) -> None:
+        if not self._prefix_done:
+            rest = self._strip_prefix(final=True)
+            self._prefix_done = True
+            self.write(rest)
+        if self._carry:
+            raise BodyError("INVALID_FORMAT", "videoFile is not valid base64 (truncated)")
+        if self.size == 0:
+            raise BodyError("INVALID_FORMAT", "videoFile is empty")
+        if self.mp4.first_box != b"ftyp":
+            raise BodyError("INVALID_FORMAT", "the uploaded file is not a valid MP4 video")
+
+
+class BodyScanner:
+    """A streaming reader of one flat JSON object; the ``videoFile`` value goes to a VideoSink."""
+
+    def __init__(self, streamed_key: str = "videoFile") -> None:
+        self.fields: dict[str, object] = {}
+        self.video: VideoSink | None = None
+        self._streamed_key = streamed_key
+        self._state = "start"
+        self._raw = bytearray()
+        self._key: str | None = None
+        self._escape = b""
+
+    def feed(self, data: bytes) -> None:
+        index = 0
+        while index < len(data):
+            state = self._state
+            if state in ("key", "value_string"):
+                index = self._small_string(data, index)
+            elif state == "video":
+                index = self._video_string(data, index)
+            elif state == "scalar":
+                index = self._scalar(data, index)
+            else:
+                index = self._structure(data, index)
+
+    def finish(self) -> dict[str, object]:
+        if self._state == "scalar":
+            self._end_scalar()
+        if self._state != "done":
+            raise BodyError("INVALID_INPUT", "the request body is not a complete JSON object")
+        if self.video is not None:
+            self.video.finish()
+        return self.fields
+
+    def _fail(self, what: str) -> None:
+        raise BodyError("INVALID_INPUT", f"the request body is not valid JSON ({what})")
+
+    def _structure(self, data: bytes, index: int) -> int:
+        char = data[index : index + 1]
+        if char in b" \t\r\n":
+            return index + 1
+        state = self._state
+        if state == "start" and char == b"{":
+            self._state = "key_or_end"
+        elif state in ("key_or_end", "key_next") and char == b'"':
+            self._state, self._raw = "key", bytearray()
+        elif state == "key_or_end" and char == b"}":
+            self._state = "done"
+        elif state == "colon" and char == b":":
+            self._state = "value"
+        elif state == "value" and char == b'"':
+            if self._key == self._streamed_key:
+                self.video = VideoSink()
+                self._state = "video"
+            else:
+                self._state, self._raw = "value_string", bytearray()
+        elif state == "value" and char in b"-0123456789tfn":
+            self._state, self._raw = "scalar", bytearray(char)
+        elif state == "comma_or_end" and char == b",":
+            self._state = "key_next"
+        elif state == "comma_or_end" and char == b"}":
+            self._state = "done"
+        else:
+            self._fail(f"unexpected {char!r} in state {state}")
+        return index + 1
+
+    def _small_string(self, data: bytes, index: int) -> int:
+        while index < len(data):
+            if self._escape:
+                self._raw += data[index : index + 1]
+                self._escape = b""
+                index += 1
+                continue
+            match = _STRING_SPECIAL.search(data, index)
+            end = match.start() if match else len(data)
+            self._raw += data[index:end]
+            if len(self._raw) > _SMALL_LIMIT:
+                self._fail("a field is too long")
+            if match is None:
+                return len(data)
+            if data[end : end + 1] == b"\\":
+                self._raw += b"\\"
+                self._escape = b"\\"
+                index = end + 1
+                continue
+            self._close_small_string()
+            return end + 1
+        return index
+
+    def _close_small_string(self) -> None:
+        try:
+            value = json.loads(b'"' + bytes(self._raw) + b'"')
+        except ValueError:
+            self._fail("a string is malformed")
+        if self._state == "key":
+            self._key, self._state = value, "colon"
+        else:
+            self._store(value)
+
+    def _video_string(self, data: bytes, index: int) -> int:
+        assert self.video is not None
+        while index < len(data):
+            if self._escape:
+                char = data[index : index + 1]
+                self._escape = b""
+                if char == b"/":
+                    self.video.write(b"/")
+                elif char not in b"nrt":  # wrapped base64: line breaks are ignored
+                    raise BodyError("INVALID_FORMAT", "videoFile is not valid base64")
+                index += 1
+                continue
+            match = _STRING_SPECIAL.search(data, index)
+            end = match.start() if match else len(data)
+            if end > index:
+                self.video.write(data[index:end])
+            if match is None:
+                return len(data)
+            if data[end : end + 1] == b"\\":
+                self._escape = b"\\"
+                index = end + 1
+                continue
+            self._store(None)
+            return end + 1
+        return index
+
+    def _scalar(self, data: bytes, index: int) -> int:
+        while index < len(data):
+            char = data[index : index + 1]
+            if char in b",} \t\r\n":
+                self._end_scalar()
+                return index
+            self._raw += char
+            if len(self._raw) > 64:
+                self._fail("a value is too long")
+            index += 1
+        return index
+
+    def _end_scalar(self) -> None:
+        try:
+            value = json.loads(bytes(self._raw))
+        except ValueError:
+            self._fail("a value is malformed")
+        self._store(value)
+
+    def _store(self, value: object) -> None:
+        assert self._key is not None
+        if self._key in self.fields:
+            self._fail(f"field {self._key!r} appears twice")
+        self.fields[self._key] = value if self._key != self._streamed_key else "<streamed>"
+        self._state = "comma_or_end"
