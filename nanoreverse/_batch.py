@@ -12,9 +12,9 @@ in input order. Leaving the ``async with`` block cancels whatever is in flight.
 from __future__ import annotations
 
 import heapq
-from collections import deque
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field

@@ -14,7 +14,7 @@ import binascii
 import json
 import time
 
-import aiofiles
+from aiofiles.base import wrap
 from aiofiles.threadpool.binary import AsyncBufferedReader
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
@@ -37,6 +37,9 @@ def _json_fields(fields: dict[str, str]) -> bytes:
 def encoded_length(size: int) -> int:
     """Length of the base64 text of ``size`` bytes."""
     return 4 * ((size + 2) // 3)
+
+
+_open_in_thread = wrap(open)
 
 
 async def _read_exactly(handle: AsyncBufferedReader, size: int) -> bytes:
@@ -93,7 +96,11 @@ class RequestBody(Payload):
             return
         assert upload.path is not None
         remaining = upload.size
-        async with aiofiles.open(upload.path, "rb") as handle:
+        raw = await _open_in_thread(upload.path, "rb")
+        # A sync `with`: aiohttp may abandon this coroutine when an early answer (a 429)
+        # arrives mid-upload, and only a synchronous close is sure to run then.
+        with raw:
+            handle = AsyncBufferedReader(raw, loop=None, executor=None)
             while remaining > 0:
                 piece = await _read_exactly(handle, min(PIECE, remaining))
                 if not piece:
@@ -115,4 +122,3 @@ class RequestBody(Payload):
 
     def __repr__(self) -> str:
         return f"<RequestBody {self._size} bytes>"
-

@@ -112,9 +112,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 def _is_retryable(error: BaseException, backoff: Backoff) -> bool:
     if isinstance(error, APIConnectionError) and not error.request_sent:
         return True
-    if isinstance(error, RateLimitError) or (
-        isinstance(error, APIError) and error.status == 503
-    ):
+    if isinstance(error, RateLimitError) or (isinstance(error, APIError) and error.status == 503):
         retry_after = getattr(error, "retry_after", None)
         return retry_after is None or retry_after <= backoff.max_retry_after
     return False
@@ -261,7 +259,9 @@ class AsyncClient:
                 return await self._send(prepared, stream, hooks)
         raise AssertionError("unreachable: tenacity reraises the last error")
 
-    def _before_retry(self, state: RetryCallState, stream: AnalysisStream, hooks: CallHooks) -> None:
+    def _before_retry(
+        self, state: RetryCallState, stream: AnalysisStream, hooks: CallHooks
+    ) -> None:
         error = state.outcome.exception() if state.outcome else None
         wait = state.upcoming_sleep
         assert isinstance(error, NanoReverseError)
@@ -323,8 +323,10 @@ class AsyncClient:
         """Translate every aiohttp failure to ours: the one place this happens."""
         if body.error is not None:
             self.limiter.release(slot)
-            return body.error if isinstance(body.error, NanoReverseError) else APIConnectionError(
-                str(body.error)
+            return (
+                body.error
+                if isinstance(body.error, NanoReverseError)
+                else APIConnectionError(str(body.error))
             )
         if body.sent_at is None:
             # The server never had the whole request, so it cannot have done (or charged) it.

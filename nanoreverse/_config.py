@@ -65,7 +65,9 @@ class RateLimit:
         try:
             return cls(int(calls), per=float(per) if sep else 3600.0)
         except ValueError:
-            raise ValueError(f"rate must look like CALLS/SECONDS, e.g. 100/3600; got {text!r}") from None
+            raise ValueError(
+                f"rate must look like CALLS/SECONDS, e.g. 100/3600; got {text!r}"
+            ) from None
 
 
 DEFAULT_RATE_LIMIT = RateLimit(100, per=3600.0)

@@ -114,9 +114,7 @@ class Limiter:
         if calls <= free:
             return pause
         period = self.rate.per + self.rate.margin
-        expiries = sorted(
-            period if s.sent_at is None else s.sent_at + period - now for s in live
-        )
+        expiries = sorted(period if s.sent_at is None else s.sent_at + period - now for s in live)
         beyond = calls - max(free, 0) - 1
         rounds, index = divmod(beyond, limit)
         within = expiries[index] if index < len(expiries) else period

@@ -27,9 +27,7 @@ from ._errors import (
 )
 
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-_YOUTUBE_HOSTS = frozenset(
-    {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"}
-)
+_YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
 _NOCOOKIE_HOSTS = frozenset({"youtube-nocookie.com", "www.youtube-nocookie.com"})
 _SHORT_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
 _PATH_KINDS = ("shorts", "embed", "live", "v")
@@ -219,9 +217,7 @@ class VideoFile:
             hint = " (only http:// and https:// URLs are sent as URLs)" if "://" in name else ""
             raise InvalidInputError(f"no file at {name}{hint}", preflight=True) from None
         except OSError as exc:
-            raise InvalidInputError(
-                f"cannot read {name}: {exc.strerror}", preflight=True
-            ) from None
+            raise InvalidInputError(f"cannot read {name}: {exc.strerror}", preflight=True) from None
         if stat.S_ISDIR(info.st_mode):
             raise InvalidInputError(
                 f"{name} is a folder; give a video file (the command line takes folders)",
@@ -232,9 +228,7 @@ class VideoFile:
             async with aiofiles.open(self.path, "rb") as handle:
                 head = await handle.read(12)
         except OSError as exc:
-            raise InvalidInputError(
-                f"cannot read {name}: {exc.strerror}", preflight=True
-            ) from None
+            raise InvalidInputError(f"cannot read {name}: {exc.strerror}", preflight=True) from None
         _check_mp4(head, name)
         filename = _safe_filename(self.path.name)
         return Prepared(

@@ -9,5 +9,14 @@
 
 from ._answers import plan_shots, shot_count
 from ._emulator import DEFAULT_KEY, Emulator, Fault, RequestRecord
+from ._serve import EmulatorProcess
 
-__all__ = ["DEFAULT_KEY", "Emulator", "Fault", "RequestRecord", "plan_shots", "shot_count"]
+__all__ = [
+    "DEFAULT_KEY",
+    "Emulator",
+    "EmulatorProcess",
+    "Fault",
+    "RequestRecord",
+    "plan_shots",
+    "shot_count",
+]

@@ -248,7 +248,9 @@ class Emulator:
             "credits_used": self.credits_used(),
         }
 
-    def answer_for(self, seed_source: bytes, locale: str = "en", duration: float | None = None) -> str:
+    def answer_for(
+        self, seed_source: bytes, locale: str = "en", duration: float | None = None
+    ) -> str:
         """The answer the emulator gives for a video's bytes (or a link's canonical URL)."""
         seed = seed_of(seed_source)
         return render_answer(seed, duration if duration else duration_from_seed(seed), locale)
@@ -345,15 +347,16 @@ class Emulator:
             record.ended = time.monotonic()
 
     async def _answer(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
+        # The order a real service works in: who is asking, may they ask now, is the
+        # request sound, can they pay; only then the work, which is where faults strike.
         key = self._authorise(request)
         if key is None:
             return self._error(record, "LOGIN_REQUIRED", "Authentication required")
         record.authorized = True
         fault = self._next_fault()
         record.fault = fault
-        early = await self._early_fault(request, record, fault)
-        if early is not None:
-            return early
+        if fault is not None and fault.kind == "rate_limited":
+            return self._fault_error(record, fault)
         limited = self._check_rate(key, record)
         if limited is not None:
             return limited
@@ -363,8 +366,9 @@ class Emulator:
             return self._error(record, exc.code, exc.message)
         if key.credits is not None and key.credits <= key.used:
             return self._error(record, "INSUFFICIENT_CREDITS", "Insufficient credits")
-        if fault is not None and fault.kind == "close_before_answer":
-            return self._cut(request, web.Response())
+        failed = await self._work_fault(request, record, fault)
+        if failed is not None:
+            return failed
         key.used += 1
         return await self._stream(request, record, answer, fault)
 
@@ -382,18 +386,24 @@ class Emulator:
                 return fault
         return None
 
-    async def _early_fault(
+    def _fault_error(self, record: RequestRecord, fault: Fault) -> web.Response:
+        assert fault.code is not None
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+        return self._error(record, fault.code, f"emulated {fault.code}", headers)
+
+    async def _work_fault(
         self, request: web.Request, record: RequestRecord, fault: Fault | None
     ) -> web.StreamResponse | None:
+        """Faults that strike once the whole request is in (so nothing is charged)."""
         if fault is None:
             return None
-        if fault.kind in ("rate_limited", "error"):
-            assert fault.code is not None
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return self._error(record, fault.code, f"emulated {fault.code}", headers)
+        if fault.kind == "error":
+            return self._fault_error(record, fault)
         if fault.kind == "bad_gateway":
             record.status = 502
             return web.Response(status=502, text=_BAD_GATEWAY_PAGE, content_type="text/html")
+        if fault.kind == "close_before_answer":
+            return self._cut(request, web.Response())
         if fault.kind == "stall" and fault.after_bytes < 0:
             await asyncio.sleep(fault.seconds)
         return None

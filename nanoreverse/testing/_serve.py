@@ -1,0 +1,117 @@
+"""Running the emulator in the foreground (``nanoreverse emulator``) or as a child process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from .._config import RateLimit
+from ._emulator import DEFAULT_KEY, Emulator
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
+    parser.add_argument("--api-key", default=DEFAULT_KEY, help="the key it accepts")
+    parser.add_argument(
+        "--rate-limit",
+        default="100/3600",
+        help="CALLS/SECONDS per key, sliding window, or 'none' (default 100/3600)",
+    )
+    parser.add_argument(
+        "--retry-after",
+        choices=["seconds", "http-date", "none"],
+        default="seconds",
+        help="how a 429 says when to come back",
+    )
+    parser.add_argument(
+        "--credits", type=int, default=None, help="credits per key (default: no end)"
+    )
+    parser.add_argument("--ttfb", type=float, default=0.0, help="seconds before the answer starts")
+    parser.add_argument(
+        "--chars-per-second", type=float, default=None, help="pace of the answer (default: at once)"
+    )
+    parser.add_argument("--chunk-bytes", type=int, default=64, help="bytes per network write")
+    parser.add_argument("--json", action="store_true", help="print the address as one JSON line")
+
+
+def emulator_from(args: argparse.Namespace) -> Emulator:
+    rate = None if args.rate_limit.lower() == "none" else RateLimit.parse(args.rate_limit)
+    return Emulator(
+        api_keys=(args.api_key,),
+        host=args.host,
+        port=args.port,
+        rate_limit=rate,
+        retry_after=None if args.retry_after == "none" else args.retry_after,
+        credits=args.credits,
+        ttfb=args.ttfb,
+        chars_per_second=args.chars_per_second,
+        chunk_bytes=args.chunk_bytes,
+    )
+
+
+async def serve(emulator: Emulator, *, as_json: bool = False) -> None:
+    async with emulator:
+        if as_json:
+            print(
+                json.dumps({"base_url": emulator.base_url, "api_key": emulator.api_key}), flush=True
+            )
+        else:
+            print(f"nanoreverse emulator listening on {emulator.base_url}", flush=True)
+            print(f"API key: {emulator.api_key}", flush=True)
+            print("Stop with Ctrl-C.", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nanoreverse emulator", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(emulator_from(args), as_json=args.json))
+    return 0
+
+
+class EmulatorProcess:
+    """The emulator in a child process, so the caller's process is measured alone.
+
+    >>> with EmulatorProcess("--rate-limit", "none") as emu:   # doctest: +SKIP
+    ...     print(emu.base_url, emu.stats()["requests"])
+    """
+
+    def __init__(self, *args: str) -> None:
+        self.args = args
+        self.base_url = ""
+        self.api_key = ""
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> EmulatorProcess:
+        command = [sys.executable, "-m", "nanoreverse.testing", "--port", "0", "--json", *self.args]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            self._process.kill()
+            raise RuntimeError("the emulator process did not start")
+        info = json.loads(line)
+        self.base_url, self.api_key = info["base_url"], info["api_key"]
+        return self
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.base_url + "/_emulator/stats", timeout=10) as answer:
+            stats: dict[str, Any] = json.load(answer)
+            return stats
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            if self._process.stdout is not None:
+                self._process.stdout.close()

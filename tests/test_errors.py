@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+import nanoreverse as nr
+from nanoreverse._errors import ERROR_CODES, error_from_response
+
+TABLE = [
+    ("LOGIN_REQUIRED", 401, nr.AuthenticationError),
+    ("API_KEY_RATE_LIMIT_EXCEEDED", 429, nr.RateLimitError),
+    ("INSUFFICIENT_CREDITS", 402, nr.InsufficientCreditsError),
+    ("INVALID_INPUT", 400, nr.InvalidInputError),
+    ("INVALID_YOUTUBE_URL", 400, nr.InvalidYouTubeURLError),
+    ("INVALID_VIDEO_URL", 400, nr.InvalidVideoURLError),
+    ("INVALID_FORMAT", 400, nr.InvalidFormatError),
+    ("FILE_TOO_LARGE", 400, nr.FileTooLargeError),
+    ("VIDEO_DOWNLOAD_FAILED", 400, nr.VideoDownloadError),
+    ("VIDEO_PROCESSING_FAILED", 422, nr.VideoProcessingError),
+    ("AI_SERVICE_ERROR", 503, nr.ServiceUnavailableError),
+    ("SERVICE_UNAVAILABLE", 503, nr.ServiceUnavailableError),
+    ("INTERNAL_ERROR", 500, nr.InternalServerError),
+]
+
+
+def body(code: str, message: str = "boom") -> bytes:
+    return json.dumps({"success": False, "error": message, "errorCode": code}).encode()
+
+
+@pytest.mark.parametrize(("code", "status", "cls"), TABLE)
+def test_every_error_code_has_its_class(code: str, status: int, cls: type) -> None:
+    error = error_from_response(status, body(code))
+    assert type(error) is cls
+    assert (error.code, error.status, error.message, error.preflight) == (
+        code,
+        status,
+        "boom",
+        False,
+    )
+    assert isinstance(error, nr.APIError)
+    assert code in str(error) and "boom" in str(error)
+
+
+def test_table_is_complete() -> None:
+    assert set(ERROR_CODES) == {code for code, _, _ in TABLE}
+
+
+def test_400_classes_share_a_parent() -> None:
+    for code in (
+        "INVALID_INPUT",
+        "INVALID_YOUTUBE_URL",
+        "INVALID_VIDEO_URL",
+        "INVALID_FORMAT",
+        "FILE_TOO_LARGE",
+        "VIDEO_DOWNLOAD_FAILED",
+    ):
+        assert issubclass(ERROR_CODES[code], nr.InvalidRequestError)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (502, nr.InternalServerError),
+        (504, nr.InternalServerError),
+        (524, nr.InternalServerError),
+        (503, nr.ServiceUnavailableError),
+        (429, nr.RateLimitError),
+        (418, nr.InvalidRequestError),
+        (401, nr.AuthenticationError),
+    ],
+)
+def test_non_json_body_is_classified_by_status(status: int, cls: type) -> None:
+    page = b"<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>"
+    error = error_from_response(status, page)
+    assert type(error) is cls
+    assert error.code is None and error.status == status
+    assert "502 Bad Gateway" in str(error)  # the body's first bytes say what happened
+
+
+def test_unknown_code_keeps_the_code_and_picks_class_by_status() -> None:
+    error = error_from_response(503, body("BRAND_NEW_CODE"))
+    assert type(error) is nr.ServiceUnavailableError
+    assert error.code == "BRAND_NEW_CODE"
+
+
+def test_long_html_page_is_cut_short() -> None:
+    error = error_from_response(502, b"<html>" + b"x" * 100_000)
+    assert len(str(error)) < 400
+
+
+def test_the_key_echoed_by_a_server_is_blanked() -> None:
+    error = error_from_response(
+        401, body("LOGIN_REQUIRED", "bad key sk-secret-123"), secret="sk-secret-123"
+    )
+    assert "sk-secret-123" not in str(error) and "sk-secret-123" not in repr(error)
+    assert "***" in error.message
+
+
+def test_retry_after_is_kept() -> None:
+    error = error_from_response(429, body("API_KEY_RATE_LIMIT_EXCEEDED"), retry_after=12.0)
+    assert isinstance(error, nr.RateLimitError) and error.retry_after == 12.0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        nr.RateLimitError("slow down", status=429, retry_after=3.0),
+        nr.FileTooLargeError("too big", preflight=True),
+        nr.StreamInterruptedError("cut", partial_text="| 1 |"),
+        nr.StreamTimeoutError("silent", partial_text="abc"),
+        nr.APIConnectionError("refused", request_sent=False),
+        error_from_response(502, b"<html>bad gateway</html>"),
+    ],
+)
+def test_errors_pickle_with_their_fields(error: nr.NanoReverseError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.__dict__ == error.__dict__
+
+
+def test_preflight_errors_default_to_their_code_and_say_so() -> None:
+    error = nr.FileTooLargeError("x.mp4 is 31 MiB", preflight=True)
+    assert error.code == "FILE_TOO_LARGE" and error.status is None and error.preflight
+    assert "no credit spent" in str(error)
+
+
+def test_stream_timeout_is_both_a_timeout_and_an_interruption() -> None:
+    error = nr.StreamTimeoutError("silent", partial_text="abc")
+    assert isinstance(error, nr.APITimeoutError)
+    assert isinstance(error, nr.StreamInterruptedError)
+    assert error.partial_text == "abc" and error.request_sent

@@ -1,0 +1,127 @@
+"""Retry decisions, checked fast with aioresponses (no server)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+import nanoreverse as nr
+
+URL = "https://api.example.com/api/sora-2/reverse-prompt"
+YT = "https://youtu.be/W-15-UmGP5s"
+
+
+def error(code: str) -> str:
+    return json.dumps({"success": False, "error": "x", "errorCode": code})
+
+
+@pytest.fixture
+def mocked() -> aioresponses:
+    with aioresponses() as mock:
+        yield mock
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[nr.AsyncClient]:
+    async with nr.AsyncClient(
+        "sk-test",
+        base_url="https://api.example.com",
+        rate_limit=None,
+        backoff=nr.Backoff(initial=0.001, maximum=0.002, jitter=0.0),
+    ) as client:
+        yield client
+
+
+def calls(mocked: aioresponses) -> int:
+    return sum(len(v) for v in mocked.requests.values())
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (429, "API_KEY_RATE_LIMIT_EXCEEDED"),
+        (503, "AI_SERVICE_ERROR"),
+        (503, "SERVICE_UNAVAILABLE"),
+        (503, None),
+    ],
+)
+async def test_retried(
+    mocked: aioresponses, client: nr.AsyncClient, status: int, code: str | None
+) -> None:
+    mocked.post(URL, status=status, body=error(code) if code else "<html>busy</html>")
+    mocked.post(URL, status=200, body="| Shot |\n|---|\n| 1 |\n")
+    stream = client.analyze(YT)
+    assert await stream.text() == "| Shot |\n|---|\n| 1 |\n"
+    assert stream.attempts == 2 and calls(mocked) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"),
+    [
+        (500, "INTERNAL_ERROR", nr.InternalServerError),
+        (502, None, nr.InternalServerError),
+        (504, None, nr.InternalServerError),
+        (400, "INVALID_INPUT", nr.InvalidInputError),
+        (400, "VIDEO_DOWNLOAD_FAILED", nr.VideoDownloadError),
+        (401, "LOGIN_REQUIRED", nr.AuthenticationError),
+        (402, "INSUFFICIENT_CREDITS", nr.InsufficientCreditsError),
+        (422, "VIDEO_PROCESSING_FAILED", nr.VideoProcessingError),
+    ],
+)
+async def test_not_retried(
+    mocked: aioresponses, client: nr.AsyncClient, status: int, code: str | None, cls: type
+) -> None:
+    mocked.post(URL, status=status, body=error(code) if code else "<html>gateway</html>")
+    stream = client.analyze(YT)
+    with pytest.raises(cls) as info:
+        await stream.text()
+    assert stream.attempts == 1 and calls(mocked) == 1
+    assert info.value.status == status and info.value.code == code
+
+
+async def test_retry_after_header_becomes_the_wait(
+    mocked: aioresponses, client: nr.AsyncClient
+) -> None:
+    mocked.post(
+        URL, status=429, body=error("API_KEY_RATE_LIMIT_EXCEEDED"), headers={"Retry-After": "0"}
+    )
+    mocked.post(
+        URL, status=429, body=error("API_KEY_RATE_LIMIT_EXCEEDED"), headers={"Retry-After": "7200"}
+    )
+    stream = client.analyze(YT)
+    with pytest.raises(nr.RateLimitError) as info:
+        await stream.text()
+    assert info.value.retry_after == 7200  # over Backoff.max_retry_after: raised, not waited
+    assert stream.attempts == 2
+
+
+async def test_connection_error_before_sending_is_retried(
+    mocked: aioresponses, client: nr.AsyncClient
+) -> None:
+    mocked.post(URL, exception=aiohttp.ClientConnectionError("refused"))
+    mocked.post(URL, status=200, body="ok")
+    stream = client.analyze(YT)
+    assert await stream.text() == "ok" and stream.attempts == 2
+
+
+async def test_all_attempts_fail(mocked: aioresponses, client: nr.AsyncClient) -> None:
+    for _ in range(5):
+        mocked.post(URL, status=503, body=error("AI_SERVICE_ERROR"))
+    stream = client.analyze(YT)
+    with pytest.raises(nr.ServiceUnavailableError):
+        await stream.text()
+    assert stream.attempts == 5 and calls(mocked) == 5  # max_retries=4 → 5 attempts
+
+
+async def test_the_key_goes_only_in_the_header(
+    mocked: aioresponses, client: nr.AsyncClient
+) -> None:
+    mocked.post(URL, status=200, body="ok")
+    await client.analyze(YT).text()
+    (request,) = next(iter(mocked.requests.values()))
+    assert request.kwargs["headers"]["Authorization"] == "Bearer sk-test"
+    assert "sk-test" not in repr(request.kwargs["data"])
