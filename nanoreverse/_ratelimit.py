@@ -50,7 +50,7 @@ class Limiter:
         self._slots: list[Slot] = []
         self._paused_until = -math.inf
         self._learned: int | None = None
-        self._probe_wait = rate.per if rate else 0.0
+        self._probe_wait = 2 * rate.per if rate else 0.0
         self._next_probe_at = -math.inf
         self._changed: anyio.Event | None = None
 
@@ -83,7 +83,7 @@ class Limiter:
         needed = len(live) - limit
         if needed < len(expiries):
             wait = expiries[needed] - now
-            if self._learned is not None:
+            if self._learned is not None and not self._probe_in_flight():
                 wait = min(wait, self._next_probe_at - now)
             return max(wait, 0.0)
         return math.inf  # every place is held by a call still sending: wait for one
@@ -94,8 +94,11 @@ class Limiter:
             and self.rate is not None
             and self._learned < self.rate.calls
             and now >= self._next_probe_at
-            and not any(s.probe and s.accepted is None for s in self._slots)
+            and not self._probe_in_flight()
         )
+
+    def _probe_in_flight(self) -> bool:
+        return any(s.probe and s.accepted is None for s in self._slots)
 
     def delay(self, now: float | None = None) -> float:
         """Seconds until a new call may start (0.0: now; inf: when a call in flight is sent)."""
@@ -129,7 +132,9 @@ class Limiter:
             return None
         slot = Slot(started_at=now)
         limit = self.limit
-        if limit is not None and len(self._live(now)) >= limit:
+        if limit is None:
+            return slot  # no window to keep
+        if len(self._live(now)) >= limit:
             slot.probe = True  # only reachable when a probe is due
         self._slots.append(slot)
         return slot
@@ -178,16 +183,18 @@ class Limiter:
     def _learn(self, slot: Slot, accepted: bool, now: float) -> None:
         assert self.rate is not None
         in_window = sum(1 for s in self._live(now) if s.accepted)
-        if not accepted:
+        if not accepted and slot.probe:
+            # The limit is what we thought: look again, but twice as late as last time.
+            self._probe_wait *= 2
+            self._next_probe_at = now + self._probe_wait
+        elif not accepted:
             self._learned = min(max(in_window, 1), self.rate.calls)
-            if slot.probe:
-                self._probe_wait *= 2
             self._next_probe_at = now + self._probe_wait
         elif self._learned is not None and in_window > self._learned:
             self._learned = min(in_window, self.rate.calls)
             if slot.probe:
                 # The server took one more than we thought: look for the next one soon.
-                self._probe_wait = self.rate.per
+                self._probe_wait = 2 * self.rate.per
                 self._next_probe_at = now
         if self._learned is not None and self._learned >= self.rate.calls:
             self._learned = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -181,7 +182,7 @@ async def test_plain_base64_and_data_urls_are_accepted(
         "videoFile": prefix + base64.b64encode(data).decode(),
         "videoFileName": "a.mp4",
     }
-    status, text, headers = await post(http, emulator, body)
+    status, _, headers = await post(http, emulator, body)
     assert status == 200 and headers["Content-Type"] == "text/plain; charset=utf-8"
     record = emulator.requests[-1]
     assert record.video_size == len(data) and record.file_name == "a.mp4"
@@ -276,7 +277,7 @@ async def test_sliding_window_rate_limit(http: aiohttp.ClientSession) -> None:
         assert (
             payload["errorCode"] == "API_KEY_RATE_LIMIT_EXCEEDED" and headers["Retry-After"] == "1"
         )
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
         assert (await post(http, emu, body))[0] == 200
 
 

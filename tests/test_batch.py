@@ -1,0 +1,272 @@
+"""analyze_many against the emulator: fan-out, laziness, order, limits, budgets, events."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+
+import nanoreverse as nr
+from nanoreverse.testing import Emulator, EmulatorProcess, Fault
+
+from .helpers import CLIPS
+
+Make = Callable[..., nr.AsyncClient]
+
+
+def links(count: int, start: int = 0) -> list[str]:
+    return [f"https://youtu.be/{i:011d}" for i in range(start, start + count)]
+
+
+async def collect(client: nr.AsyncClient, sources: Any, **kw: Any) -> list[nr.Result]:
+    async with client.analyze_many(sources, **kw) as results:
+        return [result async for result in results]
+
+
+async def test_concurrency_is_reached_and_never_exceeded(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.ttfb = 0.1
+    results = await collect(client, links(12), concurrency=4)
+    assert emulator.max_in_flight == 4
+    assert sorted(r.index for r in results) == list(range(12))
+    assert all(r.ok and r.attempts == 1 and "| 1 |" in r.markdown for r in results)
+
+
+async def test_results_come_in_completion_order_or_input_order(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    # The first video is slow: unordered, it comes last; ordered, first.
+    emulator.script(Fault.stall(0.3), *[None] * 5)
+    unordered = await collect(client, links(6), concurrency=3)
+    assert unordered[-1].index == 0
+    emulator.script(Fault.stall(0.3), *[None] * 5)
+    ordered = await collect(client, links(6), concurrency=3, ordered=True)
+    assert [r.index for r in ordered] == list(range(6))
+
+
+async def test_one_failure_never_stops_the_batch(
+    client: nr.AsyncClient, emulator: Emulator, tmp_path: Any
+) -> None:
+    emulator.script(None, Fault.internal_error())
+    sources = [*links(2), "https://www.youtube.com/@channel", tmp_path / "missing.mp4", 42, *CLIPS]
+    results = {r.index: r for r in await collect(client, sources, concurrency=1)}
+    assert len(results) == len(sources)
+    assert isinstance(results[1].error, nr.InternalServerError)
+    assert isinstance(results[2].error, nr.InvalidYouTubeURLError) and results[2].attempts == 0
+    assert isinstance(results[3].error, nr.InvalidInputError) and results[3].error.preflight
+    assert isinstance(results[4].error, TypeError)
+    assert all(results[i].ok for i in (0, 5, 6, 7))
+    # Preflight errors cost no network call.
+    assert len(emulator.requests) == 2 + len(CLIPS)
+    assert results[5].analysis.shots  # parsed on demand
+
+
+async def test_sources_are_pulled_lazily(client: nr.AsyncClient, emulator: Emulator) -> None:
+    pulled = 0
+
+    def endless() -> Iterator[str]:
+        nonlocal pulled
+        for i in itertools.count():
+            pulled += 1
+            yield f"https://youtu.be/{i:011d}"
+
+    async with client.analyze_many(endless(), concurrency=4) as results:
+        got = 0
+        async for _ in results:
+            got += 1
+            if got == 10:
+                break
+    assert 10 <= pulled <= 10 + 4 + 1
+    assert len(emulator.requests) <= 10 + 4
+
+
+async def test_async_iterables_work(client: nr.AsyncClient) -> None:
+    async def feed() -> AsyncIterator[str]:
+        for link in links(5):
+            await asyncio.sleep(0)
+            yield link
+
+    results = await collect(client, feed(), concurrency=2, locale="fr")
+    assert len(results) == 5 and all(r.ok and r.locale == "fr" for r in results)
+    assert "Mouvement de caméra" in results[0].markdown
+
+
+@pytest.fixture
+async def far_client() -> AsyncIterator[tuple[nr.AsyncClient, Emulator]]:
+    """A client of an emulator in another thread, so this loop's tasks are the client's alone."""
+    with Emulator(rate_limit=None).in_thread() as emu:
+        async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=None) as client:
+            yield client, emu
+
+
+async def test_leaving_early_cancels_in_flight_work_and_leaves_no_task(
+    far_client: tuple[nr.AsyncClient, Emulator],
+) -> None:
+    client, emulator = far_client
+    emulator.script(None, *[Fault.stall(10.0)] * 10)
+    before = asyncio.all_tasks()
+    async with client.analyze_many(links(20), concurrency=4) as results:
+        async for _ in results:
+            break
+    await asyncio.sleep(0.05)
+    assert asyncio.all_tasks() == before
+    # The client is still usable at once: nothing it holds waits on the stalled calls.
+    emulator.reset()
+    assert "| 1 |" in await asyncio.wait_for(client.analyze(links(1)[0]).text(), 2.0)
+
+
+async def test_cancelling_the_consumer_cancels_the_batch(
+    far_client: tuple[nr.AsyncClient, Emulator],
+) -> None:
+    client, emulator = far_client
+    emulator.script(*[Fault.stall(10.0)] * 10)
+    before = asyncio.all_tasks()
+
+    async def consume() -> None:
+        async with client.analyze_many(links(10), concurrency=3) as results:
+            async for _ in results:
+                pass  # pragma: no cover - nothing finishes
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.05)
+    assert asyncio.all_tasks() == before
+
+
+async def test_max_credits_never_starts_more_than_the_budget(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.ttfb = 0.05
+    emulator.script(Fault.error("INVALID_VIDEO_URL"))  # a refused call costs nothing
+    async with client.analyze_many(links(20), concurrency=4, max_credits=5) as results:
+        got = [r async for r in results]
+    assert sum(r.ok for r in got) == 5 and len(got) == 6
+    assert results.stats.budget_exhausted and results.stats.credits_spent == 5
+    assert emulator.credits_used() == 5 and emulator.max_in_flight <= 4
+
+
+async def test_zero_credits_starts_nothing(client: nr.AsyncClient, emulator: Emulator) -> None:
+    async with client.analyze_many(links(3), max_credits=0) as results:
+        assert [r async for r in results] == []
+    assert results.stats.budget_exhausted and emulator.requests == []
+
+
+async def test_live_chunks_and_progress_events(client: nr.AsyncClient, emulator: Emulator) -> None:
+    emulator.chunk_bytes = 40
+    emulator.chars_per_second = 20_000
+    emulator.script(Fault.service_unavailable())
+    events: list[Any] = []
+    results = await collect(client, links(3), concurrency=2, on_event=events.append)
+    kinds = {type(e).__name__ for e in events}
+    assert {"Queued", "Started", "Retrying", "Chunk", "Finished"} <= kinds
+    for result in results:
+        text = "".join(
+            e.text for e in events if isinstance(e, nr.Chunk) and e.index == result.index
+        )
+        assert text == result.markdown
+    retry = next(e for e in events if isinstance(e, nr.Retrying))
+    assert isinstance(retry.error, nr.ServiceUnavailableError) and retry.wait >= 0
+    assert sum(isinstance(e, nr.Finished) for e in events) == 3
+
+
+def test_bad_arguments_are_refused_at_once() -> None:
+    client = nr.AsyncClient("k", base_url="https://example.com")
+    for kwargs, message in [
+        ({"concurrency": 0}, "concurrency"),
+        ({"max_credits": -1}, "max_credits"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            asyncio.run(_enter(client, **kwargs))
+    with pytest.raises(nr.InvalidInputError):
+        asyncio.run(_enter(client, locale="xx"))
+
+
+async def _enter(client: nr.AsyncClient, **kwargs: Any) -> None:
+    async with client.analyze_many([], **kwargs):
+        pass  # pragma: no cover
+
+
+# -- the rate limit, end to end ----------------------------------------------------
+
+
+async def test_a_known_limit_is_never_exceeded() -> None:
+    rate = nr.RateLimit(5, per=0.5)
+    async with Emulator(rate_limit=rate) as emu:
+        async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=rate) as client:
+            results = await collect(client, links(16), concurrency=8)
+    assert all(r.ok and r.attempts == 1 for r in results)
+    assert emu.statuses() == {200: 16}  # not a single 429
+    waited = [r for r in results if r.rate_limit_wait > 0.3]
+    assert len(waited) >= 10  # the later ones did wait for the window
+
+
+async def test_a_429_with_retry_after_pauses_every_worker() -> None:
+    async with Emulator(rate_limit=None, ttfb=0.05) as emu:
+        async with nr.AsyncClient(
+            emu.api_key,
+            base_url=emu.base_url,
+            rate_limit=nr.RateLimit(100, per=60),
+            backoff=nr.Backoff(initial=0.01, jitter=0),
+        ) as client:
+            emu.script(Fault.rate_limited(retry_after=2))
+            results = await collect(client, links(8), concurrency=4)
+    assert all(r.ok for r in results)
+    rejected = next(r for r in emu.requests if r.status == 429)
+    assert rejected.ended is not None
+    later = [r for r in emu.requests if r.started > rejected.ended]
+    # Requests already on their way when the 429 was sent may still land; after that,
+    # nobody starts anything until Retry-After has passed.
+    in_transit = [r for r in later if r.started < rejected.ended + 0.2]
+    waited = [r for r in later if r.started >= rejected.ended + 1.95]
+    assert len(in_transit) <= 3 and len(in_transit) + len(waited) == len(later)
+    assert len(waited) >= 5 and len(emu.requests) == 9
+
+
+async def test_an_unknown_lower_limit_is_found_with_few_429s() -> None:
+    async with Emulator(rate_limit=nr.RateLimit(4, per=0.5), retry_after=None) as emu:
+        async with nr.AsyncClient(
+            emu.api_key,
+            base_url=emu.base_url,
+            rate_limit=nr.RateLimit(100, per=0.5),
+            backoff=nr.Backoff(initial=0.02, maximum=0.05, jitter=0),
+        ) as client:
+            results = await collect(client, links(24), concurrency=6)
+            learned = client.limiter.limit
+    assert all(r.ok for r in results)
+    statuses = emu.statuses()
+    assert statuses[200] == 24
+    assert statuses[429] * 4 <= sum(statuses.values())  # at most 1 call in 4 wasted
+    assert learned == 4
+    # Once found, the limit holds: no 429 among the last half of the requests but probes.
+    tail = emu.requests[len(emu.requests) // 2 :]
+    assert sum(r.status == 429 for r in tail) <= 1
+
+
+@pytest.mark.slow
+async def test_ten_thousand_instant_answers_with_flat_memory() -> None:
+    with EmulatorProcess("--rate-limit", "none", "--chunk-bytes", "4096") as emu:
+        async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=None) as client:
+            count, blocks = 0, {}
+            async with client.analyze_many(
+                itertools.repeat(links(1)[0], 10_000), concurrency=16
+            ) as results:
+                async for result in results:
+                    assert result.ok
+                    count += 1
+                    if count in (1_000, 10_000):
+                        gc.collect()
+                        blocks[count] = sys.getallocatedblocks()
+        assert emu.stats()["max_in_flight"] <= 16
+    assert count == 10_000
+    # Live memory blocks after 10,000 results are what they were after 1,000: anything
+    # kept per call would add at least 9,000 (tracemalloc would triple the run time).
+    assert blocks[10_000] - blocks[1_000] < 3_000, blocks
