@@ -29,11 +29,11 @@ from ._errors import (
     NanoReverseError,
     StreamInterruptedError,
 )
+from ._shots import Analysis, parse_analysis
 from ._sources import SourceLike
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
-    from ._shots import Analysis
 
 
 @dataclass
@@ -63,8 +63,6 @@ class Result:
     @property
     def analysis(self) -> Analysis:
         """The answer parsed into shots (see :func:`nanoreverse.parse_analysis`)."""
-        from ._shots import parse_analysis
-
         return parse_analysis(self.markdown)
 
 

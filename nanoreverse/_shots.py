@@ -4,7 +4,9 @@ The API's answer is a Markdown table per video (or per scene) followed by a
 summary; its exact layout is not specified. Tables are read the way GitHub
 (GFM) reads them: optional outer pipes, a delimiter row of dashes and colons,
 ``\\|`` for a pipe inside a cell (inside inline code too), missing cells as
-empty. Nothing is dropped: cells beyond the header are kept as ``column N``,
+empty. One tolerance beyond GFM: a row with too many cells because of an
+unescaped pipe inside inline code is joined back. Nothing is dropped: cells
+beyond the header are kept as ``column N``,
 titles that map to no field stay in ``Shot.cells``, and every line outside a
 table goes to ``Analysis.summary``.
 
@@ -27,195 +29,44 @@ FIELDS = ("number", "framing", "movement", "description", "audio", "duration")
 # Title synonyms in the 11 locales, tried in this order: a title takes the first
 # field it matches that the table has not given to another column yet. Framing
 # comes before number because "shot size" / "shot type" are framings, not numbers.
-_SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "framing",
-        (
-            "framing",
-            "angle",
-            "shot size",
-            "shot type",
-            "composition",
-            "景别",
-            "景別",
-            "角度",
-            "构图",
-            "構圖",
-            "フレーミング",
-            "アングル",
-            "構図",
-            "画角",
-            "프레이밍",
-            "앵글",
-            "구도",
-            "encuadre",
-            "ángulo",
-            "angulo",
-            "cadrage",
-            "plan type",
-            "bildausschnitt",
-            "einstellungsgröße",
-            "winkel",
-            "perspektive",
-            "enquadramento",
-            "крупность",
-            "ракурс",
-            "план съемки",
-            "التأطير",
-            "الزاوية",
-            "زاوية",
-        ),
+_SYNONYMS: dict[str, str] = {
+    "framing": (
+        "framing|angle|shot size|shot type|composition|景别|"
+        "景別|角度|构图|構圖|フレーミング|アングル|構図|画角|프레이밍|앵글|구도|encuadre|"
+        "ángulo|angulo|cadrage|plan type|bildausschnitt|"
+        "einstellungsgröße|winkel|perspektive|"
+        "enquadramento|крупность|ракурс|план съемки|"
+        "التأطير|الزاوية|زاوية"
     ),
-    (
-        "movement",
-        (
-            "movement",
-            "camera",
-            "motion",
-            "运镜",
-            "運鏡",
-            "镜头运动",
-            "鏡頭運動",
-            "摄像机",
-            "攝影機",
-            "カメラワーク",
-            "カメラ",
-            "카메라",
-            "movimiento",
-            "mouvement",
-            "kamerabewegung",
-            "kamera",
-            "movimento",
-            "câmera",
-            "движение",
-            "камера",
-            "حركة",
-        ),
+    "movement": (
+        "movement|camera|motion|运镜|運鏡|镜头运动|鏡頭運動|摄像机|攝影機|"
+        "カメラワーク|カメラ|카메라|movimiento|mouvement|"
+        "kamerabewegung|kamera|movimento|câmera|движение|"
+        "камера|حركة"
     ),
-    (
-        "description",
-        (
-            "description",
-            "visual",
-            "content",
-            "scene",
-            "画面",
-            "畫面",
-            "描述",
-            "内容",
-            "內容",
-            "映像",
-            "説明",
-            "描写",
-            "内容",
-            "묘사",
-            "설명",
-            "장면",
-            "descripción",
-            "descripcion",
-            "descrição",
-            "descricao",
-            "bildbeschreibung",
-            "beschreibung",
-            "inhalt",
-            "описание",
-            "изображение",
-            "الوصف",
-            "وصف",
-        ),
+    "description": (
+        "description|visual|content|scene|画面|畫面|描述|内容|內容|"
+        "映像|説明|描写|묘사|설명|장면|descripción|descripcion|"
+        "descrição|descricao|bildbeschreibung|beschreibung|"
+        "inhalt|описание|изображение|الوصف|وصف"
     ),
-    (
-        "audio",
-        (
-            "audio",
-            "sound",
-            "music",
-            "bgm",
-            "narration",
-            "音频",
-            "音訊",
-            "声音",
-            "聲音",
-            "音效",
-            "音声",
-            "音楽",
-            "サウンド",
-            "오디오",
-            "사운드",
-            "음향",
-            "sonido",
-            "son",
-            "ton",
-            "áudio",
-            "som",
-            "аудио",
-            "звук",
-            "الصوت",
-            "صوت",
-        ),
+    "audio": (
+        "audio|sound|music|bgm|narration|音频|音訊|声音|聲音|音效|音声|"
+        "音楽|サウンド|오디오|사운드|음향|sonido|son|ton|áudio|som|аудио|"
+        "звук|الصوت|صوت"
     ),
-    (
-        "duration",
-        (
-            "duration",
-            "length",
-            "time",
-            "时长",
-            "時長",
-            "时间",
-            "時間",
-            "尺",
-            "길이",
-            "시간",
-            "duración",
-            "duracion",
-            "durée",
-            "duree",
-            "dauer",
-            "länge",
-            "duração",
-            "duracao",
-            "длительность",
-            "продолжительность",
-            "время",
-            "المدة",
-            "مدة",
-        ),
+    "duration": (
+        "duration|length|time|timecode|timestamp|时长|時長|时间|"
+        "時間|尺|길이|시간|duración|duracion|durée|duree|dauer|"
+        "länge|duração|duracao|длительность|"
+        "продолжительность|время|المدة|مدة"
     ),
-    (
-        "number",
-        (
-            "shot",
-            "#",
-            "no",
-            "nr",
-            "num",
-            "镜头",
-            "鏡頭",
-            "镜号",
-            "鏡號",
-            "序号",
-            "ショット",
-            "カット",
-            "番号",
-            "샷",
-            "컷",
-            "번호",
-            "plano",
-            "plan",
-            "toma",
-            "einstellung",
-            "cena",
-            "tomada",
-            "кадр",
-            "№",
-            "план",
-            "لقطة",
-            "اللقطة",
-            "رقم",
-        ),
+    "number": (
+        "shot|#|no|nr|num|镜头|鏡頭|镜号|鏡號|序号|ショット|カット|番号|샷|컷|"
+        "번호|plano|plan|toma|einstellung|cena|tomada|кадр|№|"
+        "план|لقطة|اللقطة|رقم"
     ),
-)
+}
 
 _DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")
 _BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|>|```|~~~|(\*\s*){3,}$|(-\s*){3,}$|(_\s*){3,}$)")
@@ -272,7 +123,8 @@ def map_titles(titles: list[str]) -> dict[int, str]:
     mapping: dict[int, str] = {}
     taken: set[str] = set()
     normalised = [_normalise_title(t) for t in titles]
-    for name, words in _SYNONYMS:
+    for name, synonyms in _SYNONYMS.items():
+        words = synonyms.split("|")
         for index, title in enumerate(normalised):
             if index in mapping or name in taken or not title:
                 continue
@@ -304,7 +156,9 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)$")
-_RANGE = re.compile(r"^(?P<a>.+?)\s*(?:–|—|-|~|〜|～|to|至|到|bis|a|à|до|إلى)\s*(?P<b>.+)$")
+_RANGE = re.compile(
+    r"^(?P<a>.+?)\s*(?:[–—~〜～-]|至|到|إلى|\s(?:to|a|à|bis|до)\s)\s*(?P<b>.+)$", re.IGNORECASE
+)
 
 
 def _number(text: str) -> float:
@@ -377,7 +231,8 @@ class Shot:
         ...      duration="3s").prompt()
         'A red car. Wide shot. Camera: slow dolly in. Duration: 3 seconds.'
         """
-        parts = [self.description.rstrip(". ")] if self.description else []
+        description = self.description.rstrip(". ")
+        parts = [description[:1].upper() + description[1:]] if description else []
         if self.framing:
             parts.append(self.framing.rstrip(". "))
         if self.movement:
@@ -405,7 +260,24 @@ class Shot:
         }
 
 
+def _rejoin_code_spans(row: list[str], width: int) -> list[str]:
+    """Undo splits at unescaped pipes inside inline code, when that gives the header's width.
+
+    GFM splits there (a pipe in code must be escaped), but a model writing
+    ``a | b`` in backticks means one cell, and the surplus cells betray it.
+    """
+    merged: list[str] = []
+    for cell in row:
+        if merged and merged[-1].count("`") % 2:
+            merged[-1] = f"{merged[-1]} | {cell}"
+        else:
+            merged.append(cell)
+    return merged if len(merged) == width else row
+
+
 def _shot_from_row(titles: list[str], mapping: dict[int, str], row: list[str]) -> Shot:
+    if len(row) > len(titles):
+        row = _rejoin_code_spans(row, len(titles))
     shot = Shot()
     width = max(len(titles), len(row))
     for index in range(width):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 import aiohttp
 
 from ._errors import StreamInterruptedError, StreamTimeoutError
+from ._shots import Analysis, Shot, ShotParser, parse_analysis
 
 Opener = Callable[["AnalysisStream"], Awaitable[aiohttp.ClientResponse]]
 
@@ -110,6 +111,26 @@ class AnalysisStream:
             async for _ in self:
                 pass
         return self.received_text
+
+    async def shots(self) -> AsyncIterator[Shot]:
+        """Each shot as soon as its table row is complete, while the answer still streams.
+
+        >>> async with client.analyze("ad.mp4") as stream:     # doctest: +SKIP
+        ...     async for shot in stream.shots():
+        ...         print(shot.number, shot.prompt())
+        """
+        parser = ShotParser()
+        for shot in parser.feed(self.received_text):
+            yield shot
+        async for chunk in self:
+            for shot in parser.feed(chunk):
+                yield shot
+        for shot in parser.close():
+            yield shot
+
+    async def analysis(self) -> Analysis:
+        """Read to the end and return the parsed answer (shots, summary, Markdown)."""
+        return parse_analysis(await self.text())
 
     async def _abort(self) -> None:
         self._done = True

@@ -1,0 +1,393 @@
+"""The command line, run as a real subprocess against an emulator in another process."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from nanoreverse.cli._inputs import collect, safe_stem
+from nanoreverse.cli._store import OutputFolder
+from nanoreverse.testing import EmulatorProcess
+
+from .helpers import CLIPS, DATA
+
+SECRET = "sk-live-SECRET-0123456789"
+YT = "https://youtu.be/W-15-UmGP5s"
+
+
+def run(
+    *args: str, key: str | None = SECRET, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NANOPHOTO_API_KEY"}
+    if key is not None:
+        env["NANOPHOTO_API_KEY"] = key
+    return subprocess.run(
+        [sys.executable, "-m", "nanoreverse", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def emu() -> Iterator[EmulatorProcess]:
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as process:
+        yield process
+
+
+@pytest.fixture
+def videos(tmp_path: Path) -> Path:
+    """Videos in subfolders, an upper-case .MP4, and files that are not videos."""
+    root = tmp_path / "videos"
+    (root / "ads" / "spring").mkdir(parents=True)
+    (root / "travel").mkdir()
+    shutil.copy(CLIPS[0], root / "ads" / "first.mp4")
+    shutil.copy(CLIPS[1], root / "ads" / "spring" / "SECOND.MP4")
+    shutil.copy(CLIPS[2], root / "travel" / "third.mp4")
+    (root / "notes.txt").write_text("not a video")
+    (root / "travel" / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    return root
+
+
+def outputs(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+def test_folder_tree_is_mirrored_and_rerun_pays_nothing(
+    emu: EmulatorProcess, videos: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    first = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+    assert first.returncode == 0, first.stderr
+    assert outputs(out) == [
+        "ads/first.md",
+        "ads/spring/SECOND.md",
+        "manifest.jsonl",
+        "travel/third.md",
+    ]
+    assert "| 1 |" in (out / "ads" / "first.md").read_text()
+    assert "3 analysed, 0 failed; 3 credits spent" in first.stderr
+    assert emu.stats()["credits_used"] == 3
+
+    # Moved and renamed, the same videos are still known by their content.
+    (videos / "ads" / "first.mp4").rename(videos / "renamed.mp4")
+    again = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+    assert again.returncode == 0 and "Nothing to do" in again.stderr
+    assert emu.stats()["requests"] == 3
+
+    forced = run(
+        "analyze",
+        str(videos / "renamed.mp4"),
+        "--out",
+        str(out),
+        "--base-url",
+        emu.base_url,
+        "--force",
+    )
+    assert forced.returncode == 0 and emu.stats()["requests"] == 4
+
+
+def test_a_failure_exits_1_and_the_rerun_redoes_only_it(videos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--credits", "2") as emu:
+        first = run(
+            "analyze",
+            str(videos),
+            "--out",
+            str(out),
+            "--base-url",
+            emu.base_url,
+            "--concurrency",
+            "1",
+        )
+    assert first.returncode == 1
+    assert "1 × INSUFFICIENT_CREDITS" in first.stderr
+    (failure,) = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert failure["errorCode"] == "INSUFFICIENT_CREDITS" and failure["attempts"] == 1
+    assert {"source", "message", "time", "status"} <= set(failure)
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as emu:
+        second = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+        assert second.returncode == 0, second.stderr
+        assert emu.stats()["requests"] == 1  # only the failed one
+    assert "2 already done" in second.stderr
+    assert len([p for p in outputs(out) if p.endswith(".md")]) == 3
+
+
+def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Path) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for index in range(8):
+        (videos / f"v{index}.mp4").write_bytes(
+            CLIPS[index % 3].read_bytes() + bytes([index])
+        )  # distinct content
+    out = tmp_path / "out"
+    with EmulatorProcess(
+        "--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.3", "--chars-per-second", "4000"
+    ) as emu:
+        env = {**os.environ, "NANOPHOTO_API_KEY": SECRET}
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nanoreverse",
+                "analyze",
+                str(videos),
+                "--out",
+                str(out),
+                "--base-url",
+                emu.base_url,
+                "--concurrency",
+                "2",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        manifest = out / "manifest.jsonl"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if manifest.exists() and len(manifest.read_text().splitlines()) >= 3:
+                break
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        finished_before = len(manifest.read_text().splitlines())
+        assert 3 <= finished_before < 8
+        rerun = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+        assert rerun.returncode == 0, rerun.stderr
+        paid = emu.stats()["credits_used"]
+    finished = [p for p in outputs(out) if p.endswith(".md")]
+    assert len(finished) == 8
+    assert not list(out.rglob("*.tmp"))  # a temp file the kill left behind is swept up
+    for name in finished:  # and no output is ever partial
+        assert (out / name).read_text().rstrip().endswith(".")
+    assert 8 <= paid <= 8 + 2  # at most the two in flight were paid again
+
+
+def test_stdin_and_at_file_sources_with_duplicates(emu: EmulatorProcess, tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# my videos\n{CLIPS[0]}\n\n{YT}\n")
+    out = tmp_path / "out"
+    result = run(
+        "analyze",
+        "-",
+        f"@{listing}",
+        str(CLIPS[0]),
+        "--out",
+        str(out),
+        "--base-url",
+        emu.base_url,
+        stdin=f"{YT}\nhttps://www.youtube.com/watch?v=W-15-UmGP5s&t=3\n{CLIPS[1]}\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert outputs(out) == sorted(
+        ["manifest.jsonl", f"{CLIPS[0].stem}.md", f"{CLIPS[1].stem}.md", "youtube-W-15-UmGP5s.md"]
+    )
+    assert emu.stats()["requests"] == 3  # each video once
+
+
+def test_dry_run_sends_nothing(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run("analyze", str(videos / "travel"), "--out", str(out), "--base-url", emu.base_url)
+    result = run(
+        "analyze", str(videos), YT, "--out", str(out), "--base-url", emu.base_url, "--dry-run"
+    )
+    assert result.returncode == 0
+    assert "3 to analyse, 1 already done: at most 3 credits." in result.stdout
+    assert "done  " in result.stdout and "todo  " in result.stdout
+    assert emu.stats()["requests"] == 1  # only the first, real run
+
+
+def test_one_source_without_out_streams_to_stdout(emu: EmulatorProcess) -> None:
+    result = run("analyze", YT, "--base-url", emu.base_url, "--locale", "ja")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("| ショット |") and "全体のまとめ" in result.stdout
+
+
+def test_the_key_appears_in_no_output(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    texts = []
+    for args in (
+        (
+            "analyze",
+            str(videos),
+            YT,
+            "--out",
+            str(out),
+            "--base-url",
+            emu.base_url,
+            "--format",
+            "both",
+        ),
+        ("analyze", str(tmp_path / "nope.mp4"), "--out", str(out), "--base-url", emu.base_url),
+        ("analyze", YT, "--base-url", emu.base_url),
+    ):
+        result = run(*args)
+        texts += [result.stdout, result.stderr]
+    wrong = run("analyze", YT, "--base-url", emu.base_url, key="sk-wrong-" + SECRET)
+    texts += [wrong.stdout, wrong.stderr]
+    assert wrong.returncode == 1 and "LOGIN_REQUIRED" in wrong.stderr
+    texts += [p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()]
+    assert not any(SECRET in text for text in texts)
+
+
+def test_api_key_file(emu: EmulatorProcess, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(SECRET + "\n")
+    result = run(
+        "analyze", YT, "--base-url", emu.base_url, "--api-key-file", str(key_file), key=None
+    )
+    assert result.returncode == 0 and "| 1 |" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("analyze",),
+        ("analyze", YT, "--concurrency", "0"),
+        ("analyze", YT, "--rate", "fast"),
+        ("analyze", YT, "--locale", "xx"),
+        ("analyze", YT, "--base-url", "http://example.com"),
+        ("analyze", "@/no/such/list.txt"),
+    ],
+)
+def test_bad_usage_exits_2(args: tuple[str, ...]) -> None:
+    assert run(*args).returncode == 2
+
+
+def test_no_key_is_a_usage_error_that_points_at_the_emulator() -> None:
+    result = run("analyze", YT, key=None)
+    assert result.returncode == 2 and "--emulator" in result.stderr
+
+
+def test_every_source_refused_before_sending_exits_2(emu: EmulatorProcess, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("not a video")
+    result = run(
+        "analyze",
+        str(bad),
+        str(tmp_path / "missing.mp4"),
+        "https://www.youtube.com/@chan",
+        "--out",
+        str(tmp_path / "out"),
+        "--base-url",
+        emu.base_url,
+    )
+    assert result.returncode == 2
+    assert emu.stats()["requests"] == 0
+
+
+def test_ctrl_c_finishes_writes_prints_the_summary_and_exits_130(tmp_path: Path) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for index in range(6):
+        (videos / f"v{index}.mp4").write_bytes(CLIPS[0].read_bytes() + bytes([index]))
+    out = tmp_path / "out"
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.4") as emu:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nanoreverse",
+                "analyze",
+                str(videos),
+                "--out",
+                str(out),
+                "--base-url",
+                emu.base_url,
+                "--concurrency",
+                "1",
+            ],
+            env={**os.environ, "NANOPHOTO_API_KEY": SECRET},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        manifest = out / "manifest.jsonl"
+        deadline = time.monotonic() + 30
+        while not (manifest.exists() and manifest.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "analysed" in stderr and "not started" in stderr
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_export_csv(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url, "--format", "both")
+    data = json.loads((out / "ads" / "first.json").read_text())
+    assert data["shots"][0]["number"] == 1 and data["source"].endswith("first.mp4")
+    result = run("export", str(out), "--csv", str(tmp_path / "shots.csv"))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((tmp_path / "shots.csv").read_text(encoding="utf-8").splitlines()))
+    assert {row["video"] for row in rows} == {
+        str(p) for p in videos.rglob("*") if p.suffix.lower() == ".mp4"
+    }
+    assert rows[0]["shot"] == "1" and float(rows[0]["duration_seconds"]) > 0
+    assert len(rows) == sum(len(json.loads(p.read_text())["shots"]) for p in out.rglob("*.json"))
+
+
+# -- names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (["..", "..", "etc", "passwd"], "_/_/etc/passwd"),
+        (["/abs", "x"], "_abs/x"),
+        (["a:b*c?d", "e<f>g|h"], "a_b_c_d/e_f_g_h"),
+        ([".hidden"], "hidden"),
+        (["日本語", "vidéo"], "日本語/vidéo"),
+        (["x" * 300], "x" * 100),
+    ],
+)
+def test_output_names_are_safe(parts: list[str], expected: str) -> None:
+    assert str(safe_stem(parts)) == expected
+
+
+def test_output_folder_refuses_to_escape(tmp_path: Path) -> None:
+    folder = OutputFolder(tmp_path / "out")
+    for stem in (PurePosixPath("../x"), PurePosixPath("/etc/x"), PurePosixPath("a/../../x")):
+        with pytest.raises(ValueError, match="leave the output folder"):
+            folder.path_for(stem, ".md")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "link").symlink_to(tmp_path)
+    with pytest.raises(ValueError):
+        folder.path_for(PurePosixPath("link/x"), ".md")
+
+
+def test_url_names_and_collisions(tmp_path: Path) -> None:
+    shutil.copy(CLIPS[0], tmp_path / "same.mp4")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "same.mp4").write_bytes(CLIPS[1].read_bytes())
+    items = collect(
+        [
+            str(tmp_path / "same.mp4"),
+            str(tmp_path / "sub" / "same.mp4"),
+            "https://cdn.example.com/path/ad%20one.mp4?sig=1",
+            YT,
+        ]
+    )
+    stems = [str(i.stem) for i in items]
+    assert stems[0] == "same" and stems[1].startswith("same-") and len(set(stems)) == 4
+    assert stems[2].startswith("url-") and stems[2].endswith("ad_20one")
+    assert stems[3] == "youtube-W-15-UmGP5s"
+
+
+def test_same_content_at_two_paths_is_one_video() -> None:
+    items = collect([str(DATA), str(CLIPS[0])])
+    assert len(items) == len(CLIPS)

@@ -1,0 +1,55 @@
+"""Every example runs, against the pytest plugin's emulator fixture."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from nanoreverse.testing import Emulator
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture
+def example(monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.chdir(EXAMPLES.parent)  # the examples name their videos from the repo root
+
+    def load(name: str) -> ModuleType:
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+
+    return load
+
+
+async def test_stream_one(
+    example, nanoreverse_emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = example("stream_one")
+    analysis = await module.main(nanoreverse_emulator.base_url, nanoreverse_emulator.api_key)
+    printed = capsys.readouterr().out
+    assert printed.startswith(nanoreverse_emulator.requests[0].answer)
+    assert analysis.shots and analysis.shots[0].prompt() in printed
+
+
+async def test_bulk_folder(example, nanoreverse_emulator: Emulator, tmp_path: Path) -> None:
+    module = example("bulk_folder")
+    results = await module.main(
+        nanoreverse_emulator.base_url, nanoreverse_emulator.api_key, EXAMPLES / "videos", tmp_path
+    )
+    assert len(results) == 3 and all(r.ok for r in results)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bars_5s.md", "cells_6s.md", "life_9s.md"]
+
+
+async def test_pipeline(example, nanoreverse_emulator: Emulator) -> None:
+    module = example("pipeline")
+    prompts = await module.main(nanoreverse_emulator.base_url, nanoreverse_emulator.api_key)
+    assert len(nanoreverse_emulator.requests) == 5
+    assert len(prompts) == sum(
+        len(__import__("nanoreverse").parse_analysis(r.answer).shots)
+        for r in nanoreverse_emulator.requests
+    )

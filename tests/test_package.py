@@ -1,0 +1,96 @@
+"""The public surface, and the README's promises about how to run things."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import nanoreverse as nr
+
+ROOT = Path(__file__).parent.parent
+CONTRACT = {
+    "AsyncClient",
+    "RateLimit",
+    "Timeout",
+    "AnalysisStream",
+    "YouTube",
+    "VideoURL",
+    "VideoFile",
+    "VideoBytes",
+    "NanoReverseError",
+    "APIError",
+    "AuthenticationError",
+    "RateLimitError",
+    "InsufficientCreditsError",
+    "InvalidRequestError",
+    "InvalidInputError",
+    "InvalidYouTubeURLError",
+    "InvalidVideoURLError",
+    "InvalidFormatError",
+    "FileTooLargeError",
+    "VideoDownloadError",
+    "VideoProcessingError",
+    "ServiceUnavailableError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "StreamInterruptedError",
+    "parse_analysis",
+    "Analysis",
+    "Shot",
+    "Result",
+}
+
+
+def test_all_is_complete_and_sorted() -> None:
+    public = {
+        name
+        for name, value in vars(nr).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public | {"__version__"} == set(nr.__all__)
+    assert set(nr.__all__) >= CONTRACT
+    assert (ROOT / "nanoreverse" / "py.typed").exists()
+
+
+def test_every_public_function_and_class_has_a_docstring() -> None:
+    missing = [
+        name
+        for name in nr.__all__
+        if callable(getattr(nr, name)) and not (getattr(nr, name).__doc__ or "").strip()
+    ]
+    assert missing == []
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```sh\n(.+?)\n```", text)[:2]
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
+    demo, tests = readme_commands()
+    assert "--emulator" in demo and "nanoreverse analyze" in demo
+    assert "pytest" in tests
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert tests in ci
+
+
+def test_the_readme_demo_runs_without_a_key(tmp_path: Path) -> None:
+    demo, _ = readme_commands()
+    arguments = demo.split(".venv/bin/nanoreverse ", 1)[1].split()
+    arguments[arguments.index("--out") + 1] = str(tmp_path / "out")
+    env = {"PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "nanoreverse", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    made = sorted(p.name for p in (tmp_path / "out").rglob("*.md"))
+    assert made == ["bars_5s.md", "cells_6s.md", "life_9s.md", "youtube-W-15-UmGP5s.md"]
