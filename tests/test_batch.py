@@ -246,9 +246,10 @@ async def test_an_unknown_lower_limit_is_found_with_few_429s() -> None:
     assert statuses[200] == 24
     assert statuses[429] * 4 <= sum(statuses.values())  # at most 1 call in 4 wasted
     assert learned == 4
-    # Once found, the limit holds: no 429 among the last half of the requests but probes.
+    # Once found, the limit holds: the only 429s in the second half are the probes for a
+    # higher limit, whose waits double (two windows, then four: at most two in this run).
     tail = emu.requests[len(emu.requests) // 2 :]
-    assert sum(r.status == 429 for r in tail) <= 1
+    assert sum(r.status == 429 for r in tail) <= 2
 
 
 @pytest.mark.slow
