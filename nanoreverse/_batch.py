@@ -184,25 +184,39 @@ class _Puller:
             self._async = aiter(sources)
         else:
             self._sync = iter(sources)
-        self._lock = anyio.Lock()
+        # Only an async iterator can be asked twice at once; next() on a sync one cannot.
+        self._lock = anyio.Lock(fast_acquire=True) if self._async is not None else None
         self._index = 0
         self.exhausted = False
 
     async def next(self) -> tuple[int, SourceLike] | None:
+        if self._lock is None:
+            return self._take_sync()
         async with self._lock:
             if self.exhausted:
                 return None
+            assert self._async is not None
             try:
-                if self._async is not None:
-                    item = await anext(self._async)
-                else:
-                    assert self._sync is not None
-                    item = next(self._sync)
-            except (StopIteration, StopAsyncIteration):
+                item = await anext(self._async)
+            except StopAsyncIteration:
                 self.exhausted = True
                 return None
-            self._index += 1
-            return self._index - 1, item
+            return self._numbered(item)
+
+    def _take_sync(self) -> tuple[int, SourceLike] | None:
+        assert self._sync is not None
+        if self.exhausted:
+            return None
+        try:
+            item = next(self._sync)
+        except StopIteration:
+            self.exhausted = True
+            return None
+        return self._numbered(item)
+
+    def _numbered(self, item: SourceLike) -> tuple[int, SourceLike]:
+        self._index += 1
+        return self._index - 1, item
 
 
 class BatchResults:
@@ -325,7 +339,7 @@ async def analyze_many(
     budget = _Budget(max_credits)
     puller = _Puller(sources)
     # A token is held from pulling a source until the consumer takes its result.
-    tokens = anyio.Semaphore(concurrency * (4 if ordered else 1))
+    tokens = anyio.Semaphore(concurrency * (4 if ordered else 1), fast_acquire=True)
     send, receive = anyio.create_memory_object_stream[Result](0)
 
     def emit(event: Event) -> None:

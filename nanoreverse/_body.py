@@ -13,8 +13,8 @@ from __future__ import annotations
 import binascii
 import json
 import time
+from collections.abc import Callable
 
-from aiofiles.base import wrap
 from aiofiles.threadpool.binary import AsyncBufferedReader
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
@@ -27,19 +27,14 @@ PIECE = 3 * 128 * 1024
 
 
 def _json_fields(fields: dict[str, str]) -> bytes:
+    """The fields as JSON members, without the braces: ``"a":"b","c":"d"``."""
     # ensure_ascii escapes quotes, backslashes, control and non-ASCII characters alike.
-    return b",".join(
-        json.dumps(key).encode("ascii") + b":" + json.dumps(value).encode("ascii")
-        for key, value in fields.items()
-    )
+    return json.dumps(fields, separators=(",", ":")).encode("ascii")[1:-1]
 
 
 def encoded_length(size: int) -> int:
     """Length of the base64 text of ``size`` bytes."""
     return 4 * ((size + 2) // 3)
-
-
-_open_in_thread = wrap(open)
 
 
 async def _read_exactly(handle: AsyncBufferedReader, size: int) -> bytes:
@@ -61,7 +56,9 @@ class RequestBody(Payload):
     whose body it never fully received, which is what makes a retry safe.
     """
 
-    def __init__(self, prepared: Prepared) -> None:
+    def __init__(
+        self, prepared: Prepared, *, on_sent: Callable[[float], None] | None = None
+    ) -> None:
         self._upload = prepared.upload
         if self._upload is None:
             self._head = b"{" + _json_fields(prepared.fields) + b"}"
@@ -74,6 +71,7 @@ class RequestBody(Payload):
         self._size = len(self._head) + body_size + len(self._tail)
         self.sent_at: float | None = None
         self.error: Exception | None = None
+        self._on_sent = on_sent
 
     async def write(self, writer: AbstractStreamWriter) -> None:
         await writer.write(self._head)
@@ -81,6 +79,8 @@ class RequestBody(Payload):
             await self._write_video(writer, self._upload)
         await writer.write(self._tail)
         self.sent_at = time.monotonic()
+        if self._on_sent is not None:
+            self._on_sent(self.sent_at)
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
@@ -96,10 +96,10 @@ class RequestBody(Payload):
             return
         assert upload.path is not None
         remaining = upload.size
-        raw = await _open_in_thread(upload.path, "rb")
-        # A sync `with`: aiohttp may abandon this coroutine when an early answer (a 429)
-        # arrives mid-upload, and only a synchronous close is sure to run then.
-        with raw:
+        # Opened and closed synchronously (reads go to a thread): aiohttp may abandon this
+        # coroutine at any await when an early answer (a 429) arrives mid-upload, and a
+        # file opened in a thread at that moment, or closed by an await, would leak.
+        with open(upload.path, "rb") as raw:  # noqa: ASYNC230 - a local open is a syscall
             handle = AsyncBufferedReader(raw, loop=None, executor=None)
             while remaining > 0:
                 piece = await _read_exactly(handle, min(PIECE, remaining))

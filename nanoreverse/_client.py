@@ -9,7 +9,8 @@ handed to the caller, and only when the server surely did no work: a 429, a
 
 from __future__ import annotations
 
-import email.utils
+import asyncio
+import functools
 import logging
 import os
 import time
@@ -21,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential, wait_random
 
 from ._body import RequestBody
 from ._config import (
@@ -47,7 +46,8 @@ from ._errors import (
     ServiceUnavailableError,
     error_from_response,
 )
-from ._ratelimit import Limiter, Slot
+from ._ratelimit import Limiter
+from ._retry import RetryPolicy, parse_retry_after
 from ._sources import Prepared, SourceLike, as_source
 from ._stream import AnalysisStream
 
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from ._batch import BatchResults, Event
 
 logger = logging.getLogger("nanoreverse")
+# A library speaks only where the application has set up logging.
+logger.addHandler(logging.NullHandler())
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # An error answer is short JSON or an HTML page; never read more of it than this.
@@ -92,46 +94,6 @@ def _check_base_url(base_url: str) -> str:
     )
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = time.time() if now is None else now
-    return max(when.timestamp() - now, 0.0)
-
-
-def _is_retryable(error: BaseException, backoff: Backoff) -> bool:
-    if isinstance(error, APIConnectionError) and not error.request_sent:
-        return True
-    if isinstance(error, RateLimitError) or (isinstance(error, APIError) and error.status == 503):
-        retry_after = getattr(error, "retry_after", None)
-        return retry_after is None or retry_after <= backoff.max_retry_after
-    return False
-
-
-class wait_retry_after(wait_base):
-    """Wait what the server's ``Retry-After`` said, else what ``fallback`` says."""
-
-    def __init__(self, fallback: wait_base) -> None:
-        self.fallback = fallback
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        return float(self.fallback(retry_state))
-
-
 def _describe(error: BaseException) -> str:
     if isinstance(error, APIError):
         return f"{error.status} {error.code or ''}".strip()
@@ -165,7 +127,17 @@ class AsyncClient:
         self.timeout = timeout
         self.backoff = backoff
         self.limiter = Limiter(rate_limit)
+        self._retry = RetryPolicy(max_retries, backoff)
         self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        self._url = self.base_url + ENDPOINT
+        self._headers = {
+            "Authorization": f"Bearer {self._api_key}",
+            "User-Agent": f"nanoreverse/{__version__}",
+            "Accept": "text/plain, application/json",
+        }
+        self._timeout = aiohttp.ClientTimeout(
+            total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+        )
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -241,43 +213,28 @@ class AsyncClient:
     async def _send_with_retries(
         self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
     ) -> aiohttp.ClientResponse:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_retries + 1),
-            retry=retry_if_exception(lambda e: _is_retryable(e, self.backoff)),
-            wait=wait_retry_after(
-                wait_exponential(multiplier=self.backoff.initial, max=self.backoff.maximum)
-                + wait_random(0, self.backoff.jitter)
-            ),
-            before_sleep=lambda state: self._before_retry(state, stream, hooks),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                stream.attempts = attempt.retry_state.attempt_number
-                if hooks.on_attempt:
-                    hooks.on_attempt(stream.attempts)
-                return await self._send(prepared, stream, hooks)
-        raise AssertionError("unreachable: tenacity reraises the last error")
+        async def attempt(number: int) -> aiohttp.ClientResponse:
+            stream.attempts = number
+            if hooks.on_attempt:
+                hooks.on_attempt(number)
+            return await self._send(prepared, stream, hooks)
 
-    def _before_retry(
-        self, state: RetryCallState, stream: AnalysisStream, hooks: CallHooks
-    ) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.upcoming_sleep
-        assert isinstance(error, NanoReverseError)
-        if isinstance(error, RateLimitError | ServiceUnavailableError):
-            # A 429 (or 503) is about the key or the service, not this call: hold every call.
-            self.limiter.pause(wait)
-        logger.warning(
-            "retrying %s in %.1f s after %s (attempt %d of %d)",
-            stream.source,
-            wait,
-            _describe(error),
-            state.attempt_number + 1,
-            self.max_retries + 1,
-        )
-        if hooks.on_retry:
-            hooks.on_retry(error, wait)
+        def before_retry(error: NanoReverseError, number: int, wait: float) -> None:
+            if isinstance(error, RateLimitError | ServiceUnavailableError):
+                # A 429 (or 503) is about the key or the service, not this call: hold every call.
+                self.limiter.pause(wait)
+            logger.warning(
+                "retrying %s in %.1f s after %s (attempt %d of %d)",
+                stream.source,
+                wait,
+                _describe(error),
+                number + 1,
+                self.max_retries + 1,
+            )
+            if hooks.on_retry:
+                hooks.on_retry(error, wait)
+
+        return await self._retry.call(attempt, before_retry)
 
     async def _send(
         self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
@@ -285,58 +242,46 @@ class AsyncClient:
         asked = time.monotonic()
         slot = await self.limiter.acquire(hooks.on_rate_wait)
         stream.rate_limit_wait += time.monotonic() - asked
-        body = RequestBody(prepared)
+        # The window counts from when the whole request is out: the server has it by then.
+        body = RequestBody(prepared, on_sent=functools.partial(self.limiter.sent, slot))
+        accepted: bool | None = None  # the server's verdict; None: no answer came
+        learn = True
         try:
             response = await self._get_session().post(
-                self.base_url + ENDPOINT,
+                self._url,
                 data=body,
-                headers=self._headers(),
-                timeout=aiohttp.ClientTimeout(
-                    total=self.timeout.total,
-                    sock_connect=self.timeout.connect,
-                    sock_read=self.timeout.read,
-                ),
+                headers=self._headers,
+                timeout=self._timeout,
                 allow_redirects=False,
             )
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise self._connection_error(exc, body, slot) from None
-        except BaseException:
-            # Cancelled mid-request: the place in the window is freed only if nothing was sent.
-            if body.sent_at is None:
+            accepted = response.status != 429
+            if response.status == 200:
+                return response
+            error = await self._error_from(response)
+            # Only a 429 that does not say when to come back teaches the limiter a lower rate.
+            learn = error.retry_after is None
+            raise error
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise self._connection_error(exc, body) from None
+        finally:
+            # Also on cancellation: a call that never fully left frees its place at once.
+            if accepted is None and body.sent_at is None:
                 self.limiter.release(slot)
             else:
-                self.limiter.answered(slot, accepted=True)
-            raise
-        if response.status == 200:
-            self.limiter.answered(slot, accepted=True)
-            return response
-        error = await self._error_from(response)
-        # Only a 429 that does not say when to come back teaches the limiter a lower rate.
-        self.limiter.answered(
-            slot, accepted=response.status != 429, learn=error.retry_after is None
-        )
-        raise error
+                self.limiter.answered(slot, accepted=accepted is not False, learn=learn)
 
-    def _connection_error(
-        self, exc: BaseException, body: RequestBody, slot: Slot
-    ) -> NanoReverseError:
+    def _connection_error(self, exc: BaseException, body: RequestBody) -> NanoReverseError:
         """Translate every aiohttp failure to ours: the one place this happens."""
-        if body.error is not None:
-            self.limiter.release(slot)
-            return (
-                body.error
-                if isinstance(body.error, NanoReverseError)
-                else APIConnectionError(str(body.error))
-            )
+        if isinstance(body.error, NanoReverseError):
+            return body.error  # our own upload gave up (the file shrank)
+        timed_out = isinstance(exc, asyncio.TimeoutError)
         if body.sent_at is None:
             # The server never had the whole request, so it cannot have done (or charged) it.
-            self.limiter.release(slot)
-            reason = "timed out connecting" if isinstance(exc, TimeoutError) else "could not send"
+            reason = "timed out connecting" if timed_out else "could not send"
             return APIConnectionError(
                 f"{reason} to {self.base_url}: {type(exc).__name__}: {exc}", request_sent=False
             )
-        self.limiter.answered(slot, accepted=True)
-        if isinstance(exc, TimeoutError):
+        if timed_out:
             return APITimeoutError(
                 f"no answer from {self.base_url} within Timeout.read={self.timeout.read} s; "
                 "the request was sent, so it is not retried (the credit may be spent)"
@@ -349,7 +294,7 @@ class AsyncClient:
     async def _error_from(self, response: aiohttp.ClientResponse) -> APIError:
         try:
             body = await response.content.read(_ERROR_BODY_LIMIT)
-        except (aiohttp.ClientError, TimeoutError):
+        except (aiohttp.ClientError, asyncio.TimeoutError):
             body = b""
         finally:
             response.release()
@@ -359,13 +304,6 @@ class AsyncClient:
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
             secret=self._api_key,
         )
-
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self._api_key}",
-            "User-Agent": f"nanoreverse/{__version__}",
-            "Accept": "text/plain, application/json",
-        }
 
     # -- many videos --------------------------------------------------------------------
 

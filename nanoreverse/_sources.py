@@ -51,15 +51,16 @@ class Prepared:
     upload: Upload | None = None
 
 
-def _host_and_parts(url: str) -> tuple[str, str, str, str]:
+def _url_parts(url: str) -> tuple[str, str, str, str, bool] | None:
+    """Scheme, host, path, query and whether it carries a user name; None if not a URL."""
     try:
         parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
         # Reading .port validates it; a bad port makes this not a URL at all.
         _ = parts.port
     except ValueError:
-        return "", "", "", ""
-    return parts.scheme.lower(), host, parts.path, parts.query
+        return None
+    host = (parts.hostname or "").lower()
+    return parts.scheme.lower(), host, parts.path, parts.query, "@" in parts.netloc
 
 
 def youtube_video_id(url: str) -> str | None:
@@ -68,8 +69,11 @@ def youtube_video_id(url: str) -> str | None:
     >>> youtube_video_id("https://youtu.be/W-15-UmGP5s?si=abc")
     'W-15-UmGP5s'
     """
-    scheme, host, path, query = _host_and_parts(url)
-    if scheme not in ("http", "https") or "@" in urlsplit(url.strip()).netloc:
+    parts = _url_parts(url)
+    if parts is None:
+        return None
+    scheme, host, path, query, has_user = parts
+    if scheme not in ("http", "https") or has_user:
         return None
     segments = [s for s in path.split("/") if s]
     candidate: str | None = None
@@ -88,20 +92,26 @@ def youtube_video_id(url: str) -> str | None:
     return None
 
 
+_ALL_YOUTUBE_HOSTS = _YOUTUBE_HOSTS | _NOCOOKIE_HOSTS | _SHORT_HOSTS
+
+
 def is_youtube_host(url: str) -> bool:
     """Whether the URL points at a YouTube host (a link there is meant as a YouTube source)."""
-    _, host, _, _ = _host_and_parts(url)
-    return host in _YOUTUBE_HOSTS | _NOCOOKIE_HOSTS | _SHORT_HOSTS
+    parts = _url_parts(url)
+    return parts is not None and parts[1] in _ALL_YOUTUBE_HOSTS
 
 
 def video_url_problem(url: str) -> str | None:
     """Why the URL cannot be sent as a direct video URL, or None when it can."""
-    scheme, host, _, _ = _host_and_parts(url)
+    parts = _url_parts(url)
+    if parts is None:
+        return "it is not a valid URL"
+    scheme, host, _, _, has_user = parts
     if scheme not in ("http", "https"):
         return "only http:// and https:// video URLs are accepted"
     if not host:
         return "the URL has no host name"
-    if "@" in urlsplit(url.strip()).netloc:
+    if has_user:
         return "the URL must not carry a user name or password"
     return None
 
@@ -162,14 +172,15 @@ class YouTube:
         return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
 
     async def prepare(self) -> Prepared:
-        canonical = self.canonical_url
-        if canonical is None:
+        video_id = self.video_id
+        if video_id is None:
             raise InvalidYouTubeURLError(
                 f"{self.url!r} is not a link to one YouTube video; use a link such as "
                 "https://www.youtube.com/watch?v=VIDEO_ID or https://youtu.be/VIDEO_ID "
                 "(channel and playlist links are not accepted)",
                 preflight=True,
             )
+        canonical = f"https://www.youtube.com/watch?v={video_id}"
         return Prepared({"videoSource": "youtube", "videoUrl": canonical})
 
     def __str__(self) -> str:

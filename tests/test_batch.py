@@ -202,9 +202,18 @@ async def test_a_known_limit_is_never_exceeded() -> None:
     rate = nr.RateLimit(5, per=0.5)
     async with Emulator(rate_limit=rate) as emu:
         async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=rate) as client:
-            results = await collect(client, links(16), concurrency=8)
+            async with client.analyze_many(links(16), concurrency=8) as batch:
+                assert batch.eta(16) is None  # nothing measured yet
+                results = []
+                async for result in batch:
+                    results.append(result)
+                    if len(results) == 5:
+                        # 11 to go at 5 per half second: the ETA is the rate limit's, not latency's.
+                        eta = batch.eta(11)
+                assert batch.eta(0) == 0.0
     assert all(r.ok and r.attempts == 1 for r in results)
     assert emu.statuses() == {200: 16}  # not a single 429
+    assert eta is not None and eta >= 0.4
     waited = [r for r in results if r.rate_limit_wait > 0.3]
     assert len(waited) >= 10  # the later ones did wait for the window
 

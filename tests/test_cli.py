@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,16 @@ from .helpers import CLIPS, DATA
 
 SECRET = "sk-live-SECRET-0123456789"
 YT = "https://youtu.be/W-15-UmGP5s"
+
+
+def start(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    """The command in the background, with the key set, as a user would start it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nanoreverse", *args],
+        env={**os.environ, "NANOPHOTO_API_KEY": SECRET},
+        text=True,
+        **kwargs,
+    )
 
 
 def run(
@@ -136,22 +147,15 @@ def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Pat
     with EmulatorProcess(
         "--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.3", "--chars-per-second", "4000"
     ) as emu:
-        env = {**os.environ, "NANOPHOTO_API_KEY": SECRET}
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nanoreverse",
-                "analyze",
-                str(videos),
-                "--out",
-                str(out),
-                "--base-url",
-                emu.base_url,
-                "--concurrency",
-                "2",
-            ],
-            env=env,
+        process = start(
+            "analyze",
+            str(videos),
+            "--out",
+            str(out),
+            "--base-url",
+            emu.base_url,
+            "--concurrency",
+            "2",
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -296,24 +300,17 @@ def test_ctrl_c_finishes_writes_prints_the_summary_and_exits_130(tmp_path: Path)
         (videos / f"v{index}.mp4").write_bytes(CLIPS[0].read_bytes() + bytes([index]))
     out = tmp_path / "out"
     with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.4") as emu:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nanoreverse",
-                "analyze",
-                str(videos),
-                "--out",
-                str(out),
-                "--base-url",
-                emu.base_url,
-                "--concurrency",
-                "1",
-            ],
-            env={**os.environ, "NANOPHOTO_API_KEY": SECRET},
+        process = start(
+            "analyze",
+            str(videos),
+            "--out",
+            str(out),
+            "--base-url",
+            emu.base_url,
+            "--concurrency",
+            "1",
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         manifest = out / "manifest.jsonl"
         deadline = time.monotonic() + 30

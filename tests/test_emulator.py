@@ -471,3 +471,54 @@ def test_pytest_fixture_from_another_test_package(pytester: pytest.Pytester) -> 
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+async def test_skip_decode_mode_checks_without_decoding(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    big = make_mp4(tmp_path / "big.mp4", 2 * 1024 * 1024 + 1).read_bytes()
+    async with Emulator(rate_limit=None, decode_uploads=False) as emu:
+        status, text, _ = await post(http, emu, file_body(big))
+        assert status == 200 and "| 1 |" in text
+        record = emu.requests[-1]
+        assert record.video_size == len(big) and record.video_sha256 is None
+        broken = base64.b64encode(big).decode()
+        broken = broken[:1_000_000] + "!" + broken[1_000_001:]
+        await expect(http, emu, {"videoSource": "file", "videoFile": broken}, "INVALID_FORMAT")
+        over = make_mp4(tmp_path / "over.mp4", 30 * 1024 * 1024 + 1).read_bytes()
+        await expect(http, emu, file_body(over), "FILE_TOO_LARGE")
+
+
+def test_the_emulator_command_prints_its_address_and_key() -> None:
+    import subprocess
+    import sys
+    import urllib.request
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nanoreverse",
+            "emulator",
+            "--port",
+            "0",
+            "--credits",
+            "5",
+            "--rate-limit",
+            "7/60",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        address = process.stdout.readline().split()[-1]
+        key = process.stdout.readline().split()[-1]
+        assert address.startswith("http://127.0.0.1:") and key == "nr-emulator-key"
+        with urllib.request.urlopen(address + "/_emulator/stats", timeout=10) as answer:
+            assert json.load(answer)["requests"] == 0
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -39,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--chars-per-second", type=float, default=None, help="pace of the answer (default: at once)"
     )
     parser.add_argument("--chunk-bytes", type=int, default=64, help="bytes per network write")
+    parser.add_argument(
+        "--skip-decode",
+        action="store_true",
+        help="benchmarks only: check uploads but do not decode them past 256 KiB",
+    )
     parser.add_argument("--json", action="store_true", help="print the address as one JSON line")
 
 
@@ -54,6 +59,7 @@ def emulator_from(args: argparse.Namespace) -> Emulator:
         ttfb=args.ttfb,
         chars_per_second=args.chars_per_second,
         chunk_bytes=args.chunk_bytes,
+        decode_uploads=not args.skip_decode,
     )
 
 
@@ -103,6 +109,11 @@ class EmulatorProcess:
         info = json.loads(line)
         self.base_url, self.api_key = info["base_url"], info["api_key"]
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "the emulator process is not running"
+        return self._process.pid
 
     def stats(self) -> dict[str, Any]:
         with urllib.request.urlopen(self.base_url + "/_emulator/stats", timeout=10) as answer:

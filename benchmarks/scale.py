@@ -1,0 +1,80 @@
+"""Scale: a thousand answers streaming at once, slowly — client memory, and no errors.
+
+python benchmarks/scale.py [--quick] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import nanoreverse as nr
+from nanoreverse.testing import EmulatorProcess
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import arguments, median, peak_rss_mib, report, table  # noqa: E402
+
+
+async def run(emu: EmulatorProcess, count: int) -> dict[str, float]:
+    async with nr.AsyncClient(
+        emu.api_key, base_url=emu.base_url, rate_limit=None, timeout=nr.Timeout(connect=30, read=60)
+    ) as client:
+        await client.analyze("https://youtu.be/W-15-UmGP5s").text()
+        baseline = peak_rss_mib()
+        started, chars, errors = time.perf_counter(), 0, 0
+        links = [f"https://youtu.be/{i:011d}" for i in range(count)]
+        async with client.analyze_many(links, concurrency=count) as results:
+            async for result in results:
+                errors += not result.ok
+                chars += len(result.markdown)
+        wall = time.perf_counter() - started
+    return {
+        "wall_s": wall,
+        "errors": errors,
+        "rss_growth_mib": peak_rss_mib() - baseline,
+        "chars": chars,
+    }
+
+
+def main() -> None:
+    args = arguments(__doc__ or "")
+    count = 100 if args.quick else 1000
+    pace = "2000"  # characters per second per answer: each answer streams for about two seconds
+    runs = []
+    for _ in range(args.repeat):
+        with EmulatorProcess(
+            "--rate-limit", "none", "--chars-per-second", pace, "--chunk-bytes", "128"
+        ) as emu:
+            result = asyncio.run(run(emu, count))
+            result["server_max_in_flight"] = emu.stats()["max_in_flight"]
+            runs.append(result)
+    figures = {key: median([r[key] for r in runs]) for key in runs[0]}
+    rows = [
+        [
+            count,
+            f"{figures['server_max_in_flight']:g}",
+            f"{figures['wall_s']:.2f}",
+            f"{figures['errors']:g}",
+            f"{figures['rss_growth_mib']:.1f}",
+            f"{figures['rss_growth_mib'] * 1024 / count:.1f}",
+        ]
+    ]
+    text = table(
+        f"{count} answers streaming at once at {pace} chars/s each (median of {args.repeat})",
+        [
+            "streams",
+            "server saw at once",
+            "wall s",
+            "errors",
+            "client RSS growth MiB",
+            "KiB per stream",
+        ],
+        rows,
+    )
+    report("scale", args, text, {"streams": count, **figures})
+
+
+if __name__ == "__main__":
+    main()
