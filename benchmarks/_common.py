@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: arguments, the emulator process, medians, tables, JSON, machine facts."""
+"""Shared by the benchmarks: arguments, medians, tables, JSON, machine facts."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> s
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = [title, ""]
     for index, row in enumerate(cells):
-        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if index == 0:
             lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)

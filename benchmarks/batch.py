@@ -20,7 +20,7 @@ import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, median, report, table  # noqa: E402
+from _common import arguments, median, report, table
 
 
 def links(count: int) -> list[str]:

@@ -22,7 +22,7 @@ import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, median, report, table  # noqa: E402
+from _common import arguments, median, report, table
 
 URL = "https://www.youtube.com/watch?v=W-15-UmGP5s"
 CONCURRENCY = 8
@@ -82,7 +82,8 @@ def main() -> None:
     rows = [[name, f"{rates[name]:.0f}", f"{cpu[name]:.3f}"] for name in samples]
     rows.append(["nanoreverse / plain", f"{ratio:.2f}", "target ≥ 0.8"])
     text = table(
-        f"Per-call overhead, {count} instant answers, concurrency {CONCURRENCY}, client on one core "
+        f"Per-call overhead, {count} instant answers, concurrency {CONCURRENCY}, "
+        "client on one core "
         f"(median of {args.repeat}; pinned: {pinned})",
         ["client", "calls/s", "CPU ms/call"],
         rows,

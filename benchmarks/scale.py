@@ -14,7 +14,7 @@ import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, median, peak_rss_mib, report, table  # noqa: E402
+from _common import arguments, median, peak_rss_mib, report, table
 
 
 async def run(emu: EmulatorProcess, count: int) -> dict[str, float]:

@@ -23,7 +23,7 @@ from aiohttp import web
 import nanoreverse as nr
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, report, table  # noqa: E402
+from _common import arguments, report, table
 
 ENDPOINT = "/api/sora-2/reverse-prompt"
 URL = "https://youtu.be/W-15-UmGP5s"
@@ -113,7 +113,8 @@ def main() -> None:
         for name, v in collected.items()
     ]
     text = table(
-        f"Time from the server's write to the caller's chunk, ms ({lines} lines × {args.repeat} runs, "
+        f"Time from the server's write to the caller's chunk, ms "
+        f"({lines} lines × {args.repeat} runs, "
         "target p99 ≤ 2 ms)",
         ["reader", "lines", "p50 ms", "p99 ms", "max ms"],
         rows,

@@ -36,7 +36,7 @@ import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, make_mp4, median, peak_rss_mib, report, run_worker, table  # noqa: E402
+from _common import arguments, make_mp4, median, peak_rss_mib, report, run_worker, table
 
 ENDPOINT = "/api/sora-2/reverse-prompt"
 VARIANTS = ("nanoreverse", "vendor", "limit")
