@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
+
 import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
@@ -44,17 +46,37 @@ async def run_batch(
         return time.perf_counter() - started
 
 
+async def run_plain(emu: EmulatorProcess, count: int, concurrency: int) -> float:
+    """The same latency-bound job as a bare aiohttp loop: what the machine allows."""
+    headers = {"Authorization": f"Bearer {emu.api_key}"}
+    url = emu.base_url + "/api/sora-2/reverse-prompt"
+    queue = iter(links(count))
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+
+        async def worker() -> None:
+            for link in queue:
+                body = {"videoSource": "youtube", "videoUrl": link, "locale": "en"}
+                async with session.post(url, json=body, headers=headers) as response:
+                    assert response.status == 200
+                    await response.text()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
 def main() -> None:
     args = arguments(__doc__ or "")
     count = 100 if args.quick else 1000
     latency, concurrency = 0.05, 32
     rate_calls = 50 if args.quick else 100
-    latency_walls, known, unknown = [], [], []
+    latency_walls, plain_walls, known, unknown = [], [], [], []
     for _ in range(args.repeat):
         with EmulatorProcess(
             "--rate-limit", "none", "--ttfb", str(latency), "--chunk-bytes", "4096"
         ) as emu:
             latency_walls.append(asyncio.run(run_batch(emu, count, concurrency, None)))
+            plain_walls.append(asyncio.run(run_plain(emu, count, concurrency)))
         with EmulatorProcess("--rate-limit", f"{rate_calls}/1", "--chunk-bytes", "4096") as emu:
             wall = asyncio.run(
                 run_batch(emu, count, concurrency, nr.RateLimit(rate_calls, per=1.0))
@@ -68,7 +90,7 @@ def main() -> None:
             )
             unknown.append((wall, emu.stats()["statuses"].get("429", 0)))
     ideal = count * latency / concurrency
-    wall = median(latency_walls)
+    wall, plain_wall = median(latency_walls), median(plain_walls)
     per_rate = count / rate_calls
     known_wall, known_429 = median([w for w, _ in known]), max(n for _, n in known)
     unknown_wall, unknown_429 = median([w for w, _ in unknown]), median([n for _, n in unknown])
@@ -80,6 +102,14 @@ def main() -> None:
             f"efficiency {ideal / wall:.2f}",
             "-",
             "≥ 0.9",
+        ],
+        [
+            "  same job, bare aiohttp loop",
+            f"{plain_wall:.2f} s",
+            f"ideal {ideal:.2f} s",
+            f"efficiency {ideal / plain_wall:.2f}",
+            "-",
+            "(reference)",
         ],
         [
             f"{count} at {rate_calls}/s, limit known",
@@ -112,7 +142,13 @@ def main() -> None:
             "concurrency": concurrency,
             "latency_s": latency,
             "rate_per_s": rate_calls,
-            "latency_bound": {"wall_s": wall, "ideal_s": ideal, "efficiency": ideal / wall},
+            "latency_bound": {
+                "wall_s": wall,
+                "ideal_s": ideal,
+                "efficiency": ideal / wall,
+                "plain_aiohttp_wall_s": plain_wall,
+                "plain_aiohttp_efficiency": ideal / plain_wall,
+            },
             "known_limit": {
                 "wall_s": known_wall,
                 "n_over_r_s": per_rate,

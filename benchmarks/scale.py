@@ -14,7 +14,7 @@ import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, median, peak_rss_mib, report, table
+from _common import arguments, current_rss_mib, median, report, table
 
 
 async def run(emu: EmulatorProcess, count: int) -> dict[str, float]:
@@ -22,26 +22,30 @@ async def run(emu: EmulatorProcess, count: int) -> dict[str, float]:
         emu.api_key, base_url=emu.base_url, rate_limit=None, timeout=nr.Timeout(connect=30, read=60)
     ) as client:
         await client.analyze("https://youtu.be/W-15-UmGP5s").text()
-        baseline = peak_rss_mib()
+        baseline = peak = current_rss_mib()
         started, chars, errors = time.perf_counter(), 0, 0
+
+        async def sample() -> None:
+            nonlocal peak
+            while True:
+                peak = max(peak, current_rss_mib())
+                await asyncio.sleep(0.05)
+
+        sampler = asyncio.create_task(sample())
         links = [f"https://youtu.be/{i:011d}" for i in range(count)]
         async with client.analyze_many(links, concurrency=count) as results:
             async for result in results:
                 errors += not result.ok
                 chars += len(result.markdown)
         wall = time.perf_counter() - started
-    return {
-        "wall_s": wall,
-        "errors": errors,
-        "rss_growth_mib": peak_rss_mib() - baseline,
-        "chars": chars,
-    }
+        sampler.cancel()
+    return {"wall_s": wall, "errors": errors, "rss_growth_mib": peak - baseline, "chars": chars}
 
 
 def main() -> None:
     args = arguments(__doc__ or "")
     count = 100 if args.quick else 1000
-    pace = "2000"  # characters per second per answer: each answer streams for about two seconds
+    pace = "400"  # characters per second per answer: each answer streams for several seconds
     runs = []
     for _ in range(args.repeat):
         with EmulatorProcess(

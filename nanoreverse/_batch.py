@@ -3,10 +3,11 @@
 The shape is aiometer's ``amap``: a task group of ``concurrency`` workers, each
 pulling the next source (lazily, under a lock, so an endless generator works),
 analysing it through the client (whose limiter paces every call), and handing
-its Result to the consumer over a memory object stream with no buffer. A
-worker cannot pull again until the consumer has taken its result, so look-ahead
-stays bounded; with ``ordered=True`` a few more results may wait to be released
-in input order. Leaving the ``async with`` block cancels whatever is in flight.
+its Result to the consumer over a memory object stream. A worker holds a token
+from pulling a source until the consumer has taken its result, so look-ahead
+stays bounded (``concurrency`` items; with ``ordered=True`` up to four times
+that may wait to be released in input order). Leaving the ``async with`` block
+cancels whatever is in flight.
 """
 
 from __future__ import annotations
@@ -339,8 +340,11 @@ async def analyze_many(
     budget = _Budget(max_credits)
     puller = _Puller(sources)
     # A token is held from pulling a source until the consumer takes its result.
-    tokens = anyio.Semaphore(concurrency * (4 if ordered else 1), fast_acquire=True)
-    send, receive = anyio.create_memory_object_stream[Result](0)
+    look_ahead = concurrency * (4 if ordered else 1)
+    tokens = anyio.Semaphore(look_ahead, fast_acquire=True)
+    # The tokens already bound what is pulled but not yet taken, so a buffer as large
+    # changes no bound; it spares each hand-over a rendezvous of the two tasks.
+    send, receive = anyio.create_memory_object_stream[Result](look_ahead)
 
     def emit(event: Event) -> None:
         if isinstance(event, RateLimited) and math.isfinite(event.wait):

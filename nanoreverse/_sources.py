@@ -291,9 +291,9 @@ def as_source(value: SourceLike) -> Source:
     if isinstance(value, YouTube | VideoURL | VideoFile | VideoBytes):
         return value
     if isinstance(value, str):
-        scheme = urlsplit(value.strip()).scheme.lower()
-        if scheme in ("http", "https"):
-            return YouTube(value) if is_youtube_host(value) else VideoURL(value)
+        parts = _url_parts(value)
+        if parts is not None and parts[0] in ("http", "https"):
+            return YouTube(value) if parts[1] in _ALL_YOUTUBE_HOSTS else VideoURL(value)
         return VideoFile(value)
     if isinstance(value, os.PathLike):
         return VideoFile(value)
