@@ -6,6 +6,7 @@ python benchmarks/scale.py [--quick] [--repeat N]
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
@@ -14,12 +15,12 @@ import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, current_rss_mib, median, report, table
+from _common import arguments, current_rss_mib, median, report, run_worker, table
 
 
-async def run(emu: EmulatorProcess, count: int) -> dict[str, float]:
+async def run(base_url: str, api_key: str, count: int) -> dict[str, float]:
     async with nr.AsyncClient(
-        emu.api_key, base_url=emu.base_url, rate_limit=None, timeout=nr.Timeout(connect=30, read=60)
+        api_key, base_url=base_url, rate_limit=None, timeout=nr.Timeout(connect=30, read=60)
     ) as client:
         await client.analyze("https://youtu.be/W-15-UmGP5s").text()
         baseline = peak = current_rss_mib()
@@ -51,7 +52,8 @@ def main() -> None:
         with EmulatorProcess(
             "--rate-limit", "none", "--chars-per-second", pace, "--chunk-bytes", "128"
         ) as emu:
-            result = asyncio.run(run(emu, count))
+            # A fresh client process each time: memory a previous run freed would hide growth.
+            result = run_worker(__file__, emu.base_url, emu.api_key, str(count))
             result["server_max_in_flight"] = emu.stats()["max_in_flight"]
             runs.append(result)
     figures = {key: median([r[key] for r in runs]) for key in runs[0]}
@@ -81,4 +83,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        print(json.dumps(asyncio.run(run(sys.argv[2], sys.argv[3], int(sys.argv[4])))))
+    else:
+        main()

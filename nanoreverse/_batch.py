@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._client import CallHooks, check_locale
 from ._errors import (
@@ -226,7 +226,7 @@ class BatchResults:
     def __init__(
         self,
         client: AsyncClient,
-        receive: ObjectReceiveStream[Result],
+        receive: MemoryObjectReceiveStream[Result],
         tokens: anyio.Semaphore,
         *,
         ordered: bool,
@@ -250,16 +250,23 @@ class BatchResults:
         self._tokens.release()
         return result
 
+    async def _receive_one(self) -> Result:
+        # A result already waiting is taken without a trip round the event loop.
+        try:
+            return self._receive.receive_nowait()
+        except anyio.WouldBlock:
+            return await self._receive.receive()
+
     async def _next_any(self) -> Result:
         try:
-            return await self._receive.receive()
+            return await self._receive_one()
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
     async def _next_in_order(self) -> Result:
         while not (self._held and self._held[0][0] == self._next_index):
             try:
-                result = await self._receive.receive()
+                result = await self._receive_one()
             except anyio.EndOfStream:
                 if not self._held:
                     raise StopAsyncIteration from None
@@ -288,20 +295,28 @@ async def _run_one(
     index: int,
     source: SourceLike,
     locale: str | None,
-    emit: Callable[[Event], None],
+    stats: BatchStats,
+    on_event: Callable[[Event], Any] | None,
 ) -> Result:
     started = time.monotonic()
-    hooks = CallHooks(
-        on_attempt=lambda n: emit(Started(index, source, n)),
-        on_retry=lambda error, wait: emit(Retrying(index, source, error, wait)),
-        on_rate_wait=lambda wait: emit(RateLimited(index, source, wait)),
-    )
+
+    def rate_wait(wait: float) -> None:
+        if math.isfinite(wait):
+            stats.rate_limit_wait_until = time.monotonic() + wait
+        if on_event is not None:
+            on_event(RateLimited(index, source, wait))
+
+    hooks = CallHooks(on_rate_wait=rate_wait)
+    if on_event is not None:  # events are built only for someone who listens
+        hooks.on_attempt = lambda n: on_event(Started(index, source, n))
+        hooks.on_retry = lambda error, wait: on_event(Retrying(index, source, error, wait))
     stream = client._stream(source, locale=locale, hooks=hooks)
     error: BaseException | None = None
     try:
         async with stream:
             async for chunk in stream:
-                emit(Chunk(index, source, chunk))
+                if on_event is not None:
+                    on_event(Chunk(index, source, chunk))
     except (NanoReverseError, TypeError) as exc:
         # TypeError: something that is not a video source at all; the batch goes on.
         error = exc
@@ -346,13 +361,7 @@ async def analyze_many(
     # changes no bound; it spares each hand-over a rendezvous of the two tasks.
     send, receive = anyio.create_memory_object_stream[Result](look_ahead)
 
-    def emit(event: Event) -> None:
-        if isinstance(event, RateLimited) and math.isfinite(event.wait):
-            stats.rate_limit_wait_until = time.monotonic() + event.wait
-        if on_event is not None:
-            on_event(event)
-
-    async def worker(results: ObjectSendStream[Result]) -> None:
+    async def worker(results: MemoryObjectSendStream[Result]) -> None:
         async with results:
             while True:
                 await tokens.acquire()
@@ -367,10 +376,11 @@ async def analyze_many(
                     return
                 index, source = item
                 stats.queued += 1
-                emit(Queued(index, source))
+                if on_event is not None:
+                    on_event(Queued(index, source))
                 stats.in_flight += 1
                 try:
-                    result = await _run_one(client, index, source, locale, emit)
+                    result = await _run_one(client, index, source, locale, stats, on_event)
                 finally:
                     stats.in_flight -= 1
                 budget.settle(paid=result.paid)
@@ -380,13 +390,17 @@ async def analyze_many(
                     stats.latencies.append(result.elapsed - result.rate_limit_wait)
                 else:
                     stats.failed += 1
-                emit(Finished(result))
-                await results.send(result)
+                if on_event is not None:
+                    on_event(Finished(result))
+                # Never blocks: the buffer holds as many results as there are tokens.
+                results.send_nowait(result)
 
     results = BatchResults(
         client, receive, tokens, ordered=ordered, concurrency=concurrency, stats=stats
     )
-    async with anyio.create_task_group() as group, receive:
+    # The receiving end closes only after every worker has finished (a worker hands over
+    # results without awaiting, so it must never find that end already closed).
+    async with receive, anyio.create_task_group() as group:
         async with send:
             for _ in range(concurrency):
                 group.start_soon(worker, send.clone())

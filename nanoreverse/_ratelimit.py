@@ -144,6 +144,8 @@ class Limiter:
 
         ``on_wait`` is told each wait before it begins (seconds, or inf).
         """
+        if self.rate is None and self._paused_until == -math.inf:
+            return Slot(started_at=0.0)  # no window and never paused: nothing to keep
         while True:
             slot = self.try_take()
             if slot is not None:
@@ -157,12 +159,16 @@ class Limiter:
 
     def sent(self, slot: Slot, at: float | None = None) -> None:
         """The call's request is fully sent (the server has counted it)."""
+        if self.rate is None:
+            return
         if slot.sent_at is None:
             slot.sent_at = self._clock() if at is None else at
             self._notify()
 
     def release(self, slot: Slot) -> None:
         """The call never reached the server (e.g. connection refused): free its place."""
+        if self.rate is None:
+            return
         if slot in self._slots and slot.sent_at is None:
             self._slots.remove(slot)
         self._notify()
@@ -173,10 +179,12 @@ class Limiter:
         ``learn=False`` (a 429 that carried Retry-After) keeps the rate as it is:
         the server said when to come back, and the pause covers that.
         """
+        if self.rate is None:
+            return
         now = self._clock()
         self.sent(slot, now)
         slot.accepted = accepted
-        if self.rate is not None and (accepted or learn):
+        if accepted or learn:
             self._learn(slot, accepted, now)
         self._notify()
 

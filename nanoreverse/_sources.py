@@ -6,6 +6,7 @@ class the server would, with ``preflight=True``: a mistake costs no credit.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -51,6 +52,7 @@ class Prepared:
     upload: Upload | None = None
 
 
+@functools.lru_cache(maxsize=1024)  # a source's URL is read by as_source, then by prepare
 def _url_parts(url: str) -> tuple[str, str, str, str, bool] | None:
     """Scheme, host, path, query and whether it carries a user name; None if not a URL."""
     try:

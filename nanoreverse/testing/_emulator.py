@@ -532,7 +532,10 @@ class Emulator:
                 return self._cut(request, response)
             if fault is not None and fault.kind == "stall" and sent == fault.after_bytes:
                 await asyncio.sleep(fault.seconds)
-            await response.write(piece)
+            try:
+                await response.write(piece)
+            except ConnectionResetError:
+                return response  # the client went away mid-answer: nothing more to send
             sent += len(piece)
             record.answer = data[:sent].decode("utf-8", "replace")
             if pace:
