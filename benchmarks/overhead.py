@@ -2,7 +2,9 @@
 
 nanoreverse against a plain aiohttp loop making the same requests (same concurrency,
 same JSON body, reading the same answer), interleaved; the emulator runs on the other
-core. Target: ≥ 0.8 × the plain loop. Also the client's CPU time per call.
+core. Target: ≥ 0.8 × the plain loop. Also the client's CPU time per call, and its
+ratio: with the emulator on the other core sometimes the slower side, calls/s can
+hide client cost that CPU per call shows.
 
     python benchmarks/overhead.py [--quick] [--repeat N]
 """
@@ -89,7 +91,9 @@ def main() -> None:
     cpu = {name: median([cpu / count * 1e3 for _, cpu in runs]) for name, runs in samples.items()}
     ratio = median(ratios)
     rows = [[name, f"{rates[name]:.0f}", f"{cpu[name]:.3f}"] for name in samples]
-    rows.append(["nanoreverse / plain (median of pair ratios)", f"{ratio:.2f}", "target ≥ 0.8"])
+    cpu_ratio = cpu["plain aiohttp"] / cpu["nanoreverse"]
+    rows.append(["nanoreverse / plain (median of pair ratios)", f"{ratio:.2f}", f"{cpu_ratio:.2f}"])
+    rows.append(["target", "≥ 0.8", "(client alone; ≥ 0.8)"])
     text = table(
         f"Per-call overhead, {count} instant answers, concurrency {CONCURRENCY}, "
         f"client on one core ({pairs} pairs; pinned: {pinned}; "
@@ -107,6 +111,7 @@ def main() -> None:
             "calls_per_s": rates,
             "cpu_ms_per_call": cpu,
             "ratio": ratio,
+            "cpu_ratio": cpu_ratio,
             "pair_ratios": ratios,
             "pinned": pinned,
         },

@@ -143,6 +143,14 @@ class BatchStats:
     def done(self) -> int:
         return self.succeeded + self.failed
 
+    def count(self, result: Result) -> None:
+        self.credits_spent += result.paid
+        if result.ok:
+            self.succeeded += 1
+            self.latencies.append(result.elapsed - result.rate_limit_wait)
+        else:
+            self.failed += 1
+
 
 # -- the pieces -----------------------------------------------------------------------
 
@@ -384,12 +392,7 @@ async def analyze_many(
                 finally:
                     stats.in_flight -= 1
                 budget.settle(paid=result.paid)
-                stats.credits_spent += result.paid
-                if result.ok:
-                    stats.succeeded += 1
-                    stats.latencies.append(result.elapsed - result.rate_limit_wait)
-                else:
-                    stats.failed += 1
+                stats.count(result)
                 if on_event is not None:
                     on_event(Finished(result))
                 # Never blocks: the buffer holds as many results as there are tokens.

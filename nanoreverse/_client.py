@@ -72,6 +72,9 @@ class CallHooks:
     on_rate_wait: Callable[[float], None] | None = None
 
 
+_NO_HOOKS = CallHooks()
+
+
 def check_locale(locale: str) -> str:
     if locale not in LOCALES:
         raise InvalidInputError(
@@ -194,7 +197,7 @@ class AsyncClient:
 
         async def opener(stream: AnalysisStream) -> aiohttp.ClientResponse:
             prepared = await self.prepare(source, chosen)
-            return await self._send_with_retries(prepared, stream, hooks or CallHooks())
+            return await self._send_with_retries(prepared, stream, hooks or _NO_HOOKS)
 
         return AnalysisStream(opener, source=source, locale=chosen)
 
@@ -243,7 +246,8 @@ class AsyncClient:
         slot = await self.limiter.acquire(hooks.on_rate_wait)
         stream.rate_limit_wait += time.monotonic() - asked
         # The window counts from when the whole request is out: the server has it by then.
-        body = RequestBody(prepared, on_sent=functools.partial(self.limiter.sent, slot))
+        on_sent = None if self.limiter.rate is None else functools.partial(self.limiter.sent, slot)
+        body = RequestBody(prepared, on_sent=on_sent)
         accepted: bool | None = None  # the server's verdict; None: no answer came
         learn = True
         try:

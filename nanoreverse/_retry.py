@@ -95,11 +95,13 @@ class RetryPolicy:
     ) -> T:
         """``attempt(n)`` until it succeeds or may not be retried; ``on_retry(error, n, wait)``
         is told before each wait."""
-        state = RetryCallState(cast(Any, None), None, (), {})
+        number, state = 1, None
         while True:
             try:
-                return await attempt(state.attempt_number)
+                return await attempt(number)
             except NanoReverseError as error:
+                if state is None:  # most calls never fail: no state for them
+                    state = RetryCallState(cast(Any, None), None, (), {})
                 state.set_exception((type(error), error, error.__traceback__))
                 if not self.retry(state) or self.stop(state):
                     raise
@@ -107,3 +109,4 @@ class RetryPolicy:
                 on_retry(error, state.attempt_number, wait)
                 await self.sleep(wait)
                 state.prepare_for_next_attempt()
+                number = state.attempt_number

@@ -65,6 +65,7 @@ def _url_parts(url: str) -> tuple[str, str, str, str, bool] | None:
     return parts.scheme.lower(), host, parts.path, parts.query, "@" in parts.netloc
 
 
+@functools.lru_cache(maxsize=1024)
 def youtube_video_id(url: str) -> str | None:
     """The 11-character video id of a link to one YouTube video, else None.
 

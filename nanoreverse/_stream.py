@@ -70,7 +70,7 @@ class AnalysisStream:
     async def __anext__(self) -> str:
         if self._done:
             raise StopAsyncIteration
-        response = await self._ensure_open()
+        response = self._response or await self._ensure_open()
         while True:
             data = await self._read(response)
             final = not data
