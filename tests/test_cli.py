@@ -72,6 +72,25 @@ def videos(tmp_path: Path) -> Path:
     return root
 
 
+def distinct_videos(folder: Path, count: int) -> Path:
+    """``count`` real MP4s with distinct contents (so none is deduplicated away)."""
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"v{index}.mp4").write_bytes(CLIPS[index % 3].read_bytes() + bytes([index]))
+    return folder
+
+
+def wait_for_manifest(out: Path, *, lines: int) -> Path:
+    """Wait (30 s at most) until a running command has finished ``lines`` videos."""
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if manifest.exists() and len(manifest.read_text().splitlines()) >= lines:
+            break
+        time.sleep(0.02)
+    return manifest
+
+
 def outputs(out: Path) -> list[str]:
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
 
@@ -137,12 +156,7 @@ def test_a_failure_exits_1_and_the_rerun_redoes_only_it(videos: Path, tmp_path: 
 
 
 def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Path) -> None:
-    videos = tmp_path / "videos"
-    videos.mkdir()
-    for index in range(8):
-        (videos / f"v{index}.mp4").write_bytes(
-            CLIPS[index % 3].read_bytes() + bytes([index])
-        )  # distinct content
+    videos = distinct_videos(tmp_path / "videos", 8)
     out = tmp_path / "out"
     with EmulatorProcess(
         "--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.3", "--chars-per-second", "4000"
@@ -159,12 +173,7 @@ def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Pat
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        manifest = out / "manifest.jsonl"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if manifest.exists() and len(manifest.read_text().splitlines()) >= 3:
-                break
-            time.sleep(0.02)
+        manifest = wait_for_manifest(out, lines=3)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         finished_before = len(manifest.read_text().splitlines())
@@ -294,10 +303,7 @@ def test_every_source_refused_before_sending_exits_2(emu: EmulatorProcess, tmp_p
 
 
 def test_ctrl_c_finishes_writes_prints_the_summary_and_exits_130(tmp_path: Path) -> None:
-    videos = tmp_path / "videos"
-    videos.mkdir()
-    for index in range(6):
-        (videos / f"v{index}.mp4").write_bytes(CLIPS[0].read_bytes() + bytes([index]))
+    videos = distinct_videos(tmp_path / "videos", 6)
     out = tmp_path / "out"
     with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.4") as emu:
         process = start(
@@ -312,10 +318,7 @@ def test_ctrl_c_finishes_writes_prints_the_summary_and_exits_130(tmp_path: Path)
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        manifest = out / "manifest.jsonl"
-        deadline = time.monotonic() + 30
-        while not (manifest.exists() and manifest.read_text()) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for_manifest(out, lines=1)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
