@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
 import os
 import time
@@ -58,7 +59,6 @@ logger = logging.getLogger("nanoreverse")
 # A library speaks only where the application has set up logging.
 logger.addHandler(logging.NullHandler())
 
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # An error answer is short JSON or an HTML page; never read more of it than this.
 _ERROR_BODY_LIMIT = 64 * 1024
 
@@ -84,12 +84,21 @@ def check_locale(locale: str) -> str:
     return locale
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name such as 127.example.com is not this machine
+
+
 def _check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
     if parts.scheme == "https" and host:
         return base_url.rstrip("/")
-    if parts.scheme == "http" and (host in _LOOPBACK_HOSTS or host.startswith("127.")):
+    if parts.scheme == "http" and _is_loopback(host):
         return base_url.rstrip("/")
     raise ValueError(
         f"base_url must be https:// (or http:// to this machine: 127.0.0.1, localhost, [::1]) "

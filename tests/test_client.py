@@ -214,7 +214,15 @@ def test_key_is_not_in_repr() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://example.com", "http://10.0.0.5:8000", "ftp://nanophoto.ai"]
+    "url",
+    [
+        "http://example.com",
+        "http://10.0.0.5:8000",
+        "ftp://nanophoto.ai",
+        "http://127.evil.example",
+        "http://localhost.evil.example",
+        "https://",
+    ],
 )
 def test_plain_http_beyond_this_machine_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="clear text"):
@@ -222,7 +230,14 @@ def test_plain_http_beyond_this_machine_is_refused(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9", "https://nanophoto.ai"]
+    "url",
+    [
+        "http://127.0.0.1:9",
+        "http://127.1.2.3:9",
+        "http://localhost:9",
+        "http://[::1]:9",
+        "https://nanophoto.ai",
+    ],
 )
 def test_loopback_http_and_https_are_allowed(url: str) -> None:
     assert nr.AsyncClient("k", base_url=url).base_url == url
