@@ -12,6 +12,7 @@ cancels whatever is in flight.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import time
@@ -61,9 +62,9 @@ class Result:
             return self.attempts > 0
         return isinstance(self.error, APIConnectionError) and self.error.request_sent
 
-    @property
+    @functools.cached_property
     def analysis(self) -> Analysis:
-        """The answer parsed into shots (see :func:`nanoreverse.parse_analysis`)."""
+        """The answer parsed into shots (see :func:`nanoreverse.parse_analysis`), once."""
         return parse_analysis(self.markdown)
 
 

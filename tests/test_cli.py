@@ -391,3 +391,32 @@ def test_url_names_and_collisions(tmp_path: Path) -> None:
 def test_same_content_at_two_paths_is_one_video() -> None:
     items = collect([str(DATA), str(CLIPS[0])])
     assert len(items) == len(CLIPS)
+
+
+def test_a_broken_answer_keeps_its_text_and_progress_lines(tmp_path: Path) -> None:
+    from nanoreverse.testing import Emulator, Fault
+
+    out = tmp_path / "out"
+    with Emulator(api_keys=(SECRET,), rate_limit=None).in_thread() as emu:
+        emu.script(Fault.drop_after(120))
+        broken = run(
+            "analyze",
+            str(CLIPS[0]),
+            str(CLIPS[1]),
+            "--out",
+            str(out),
+            "--base-url",
+            emu.base_url,
+            "--concurrency",
+            "1",
+        )
+        quiet = run(
+            "analyze", str(CLIPS[2]), "--out", str(out), "--base-url", emu.base_url, "--quiet"
+        )
+    assert broken.returncode == 1
+    partial = out / f"{CLIPS[0].stem}.partial.md"
+    assert partial.read_text().encode() == emu.requests[0].answer.encode()
+    assert len(partial.read_bytes()) == 120  # every byte that was paid for is kept
+    assert f"done  {CLIPS[1]}" in broken.stderr and f"FAIL  {CLIPS[0]}" in broken.stderr
+    assert "1 × StreamInterruptedError" in broken.stderr
+    assert quiet.returncode == 0 and "done  " not in quiet.stderr and "1 analysed" in quiet.stderr
