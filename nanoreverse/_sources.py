@@ -98,12 +98,6 @@ def youtube_video_id(url: str) -> str | None:
 _ALL_YOUTUBE_HOSTS = _YOUTUBE_HOSTS | _NOCOOKIE_HOSTS | _SHORT_HOSTS
 
 
-def is_youtube_host(url: str) -> bool:
-    """Whether the URL points at a YouTube host (a link there is meant as a YouTube source)."""
-    parts = _url_parts(url)
-    return parts is not None and parts[1] in _ALL_YOUTUBE_HOSTS
-
-
 def video_url_problem(url: str) -> str | None:
     """Why the URL cannot be sent as a direct video URL, or None when it can."""
     parts = _url_parts(url)
@@ -175,15 +169,14 @@ class YouTube:
         return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
 
     async def prepare(self) -> Prepared:
-        video_id = self.video_id
-        if video_id is None:
+        canonical = self.canonical_url
+        if canonical is None:
             raise InvalidYouTubeURLError(
                 f"{self.url!r} is not a link to one YouTube video; use a link such as "
                 "https://www.youtube.com/watch?v=VIDEO_ID or https://youtu.be/VIDEO_ID "
                 "(channel and playlist links are not accepted)",
                 preflight=True,
             )
-        canonical = f"https://www.youtube.com/watch?v={video_id}"
         return Prepared({"videoSource": "youtube", "videoUrl": canonical})
 
     def __str__(self) -> str:
