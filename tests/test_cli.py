@@ -252,6 +252,7 @@ def test_the_key_appears_in_no_output(emu: EmulatorProcess, videos: Path, tmp_pa
     wrong = run("analyze", YT, "--base-url", emu.base_url, key="sk-wrong-" + SECRET)
     texts += [wrong.stdout, wrong.stderr]
     assert wrong.returncode == 1 and "LOGIN_REQUIRED" in wrong.stderr
+    assert "Traceback" not in wrong.stderr  # a clean message, not a crash
     texts += [p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()]
     assert not any(SECRET in text for text in texts)
 

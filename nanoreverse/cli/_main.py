@@ -123,7 +123,7 @@ def _collect(args: argparse.Namespace) -> list[Item]:
 
 
 @contextlib.asynccontextmanager
-async def _endpoint(args: argparse.Namespace) -> AsyncIterator[tuple[str, str | None]]:
+async def _endpoint(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
     if not args.emulator:
         api_key = _api_key(args)
         if not api_key:
@@ -136,6 +136,18 @@ async def _endpoint(args: argparse.Namespace) -> AsyncIterator[tuple[str, str | 
     # A demo pace: quick, but slow enough to watch the answers stream in.
     async with Emulator(ttfb=0.3, chars_per_second=6000, chunk_bytes=256) as emulator:
         yield emulator.base_url, emulator.api_key
+
+
+@contextlib.asynccontextmanager
+async def _client(args: argparse.Namespace, rate: RateLimit) -> AsyncIterator[AsyncClient]:
+    """The client the command's arguments ask for (the real API, or the emulator)."""
+    async with _endpoint(args) as (base_url, api_key):
+        try:
+            client = AsyncClient(api_key, base_url=base_url, locale=args.locale, rate_limit=rate)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        async with client:
+            yield client
 
 
 async def analyze(args: argparse.Namespace, err: Console) -> int:
@@ -158,30 +170,21 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
     if not todo:
         err.print(f"Nothing to do: all {len(items)} videos are already in {folder.root}.")
         return EXIT_OK
-    async with _endpoint(args) as (base_url, api_key):
-        try:
-            client = AsyncClient(api_key, base_url=base_url, locale=args.locale, rate_limit=rate)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        async with client:
-            return await _run_batch(client, todo, folder, args, err, skipped=len(items) - len(todo))
+    async with _client(args, rate) as client:
+        return await _run_batch(client, todo, folder, args, err, skipped=len(items) - len(todo))
 
 
 async def _stream_one(args: argparse.Namespace, item: Item, rate: RateLimit, err: Console) -> int:
     """One source, no --out: the Markdown goes to stdout as it arrives."""
-    async with _endpoint(args) as (base_url, api_key):
-        try:
-            client = AsyncClient(api_key, base_url=base_url, locale=args.locale, rate_limit=rate)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        async with client, client.analyze(item.source) as stream:
-            try:
-                async for chunk in stream:
-                    sys.stdout.write(chunk)
-                    sys.stdout.flush()
-            except NanoReverseError as exc:
-                err.print(f"nanoreverse: {exc}", markup=False, highlight=False)
-                return EXIT_FAILED
+    try:
+        # Errors of the request surface on entering the stream, so the try encloses it.
+        async with _client(args, rate) as client, client.analyze(item.source) as stream:
+            async for chunk in stream:
+                sys.stdout.write(chunk)
+                sys.stdout.flush()
+    except NanoReverseError as exc:
+        err.print(f"nanoreverse: {exc}", markup=False, highlight=False)
+        return EXIT_FAILED
     return EXIT_OK
 
 
