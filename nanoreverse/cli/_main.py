@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +214,7 @@ async def _run_batch(
 ) -> int:
     interrupted = _cancel_on_sigint()
     live = err.is_terminal and not args.quiet
-    outcomes: list[Result] = []
+    tally = _Tally()
     display = Display(err, len(todo), live=live, quiet=args.quiet)
 
     def on_event(event: Event) -> None:
@@ -232,22 +233,38 @@ async def _run_batch(
                 display.results = results
                 async for result in results:
                     _save(folder, todo[result.index], result, args.format)
-                    outcomes.append(result)
+                    tally.add(result)
     except asyncio.CancelledError:
         if not interrupted.is_set():
             raise
         _uncancel()
-    _summary(err, todo, outcomes, folder, skipped=skipped)
+    _summary(err, len(todo), tally, folder, skipped=skipped)
     if interrupted.is_set():
         return EXIT_INTERRUPTED
-    failed = [r for r in outcomes if not r.ok]
-    if (
-        failed
-        and all(isinstance(r.error, APIError) and r.error.preflight for r in failed)
-        and (len(failed) == len(todo))
-    ):
+    if tally.refused_before_sending == len(todo):
         return EXIT_USAGE
-    return EXIT_FAILED if failed or len(outcomes) < len(todo) else EXIT_OK
+    return EXIT_FAILED if tally.failed or tally.taken < len(todo) else EXIT_OK
+
+
+@dataclass
+class _Tally:
+    """What the run saved, counted as results are taken (the results themselves are not kept)."""
+
+    taken: int = 0
+    analysed: int = 0
+    credits: int = 0
+    refused_before_sending: int = 0
+    failed: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def add(self, result: Result) -> None:
+        self.taken += 1
+        self.credits += result.paid
+        if result.ok:
+            self.analysed += 1
+            return
+        error = result.error
+        self.failed[getattr(error, "code", None) or type(error).__name__] += 1
+        self.refused_before_sending += isinstance(error, APIError) and error.preflight
 
 
 def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
@@ -285,22 +302,16 @@ def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
 
 
 def _summary(
-    err: Console, todo: list[Item], outcomes: list[Result], folder: OutputFolder, *, skipped: int
+    err: Console, total: int, tally: _Tally, folder: OutputFolder, *, skipped: int
 ) -> None:
-    done = sum(r.ok for r in outcomes)
-    failed = [r for r in outcomes if not r.ok]
-    credits = sum(r.paid for r in outcomes)
-    unstarted = len(todo) - len(outcomes)
-    line = f"{done} analysed, {len(failed)} failed"
+    failed = tally.failed.total()
+    line = f"{tally.analysed} analysed, {failed} failed"
     if skipped:
         line += f", {skipped} already done"
-    if unstarted:
-        line += f", {unstarted} not started"
-    err.print(f"{line}; {credits} credits spent. Output: {folder.root}", markup=False)
-    by_code = collections.Counter(
-        getattr(r.error, "code", None) or type(r.error).__name__ for r in failed
-    )
-    for code, count in by_code.most_common():
+    if tally.taken < total:
+        line += f", {total - tally.taken} not started"
+    err.print(f"{line}; {tally.credits} credits spent. Output: {folder.root}", markup=False)
+    for code, count in tally.failed.most_common():
         err.print(f"  {count} × {code}", markup=False)
     if failed:
         err.print(
