@@ -5,22 +5,46 @@ video read in pieces whose size is a multiple of 3 (so the encoded pieces
 join into one valid base64 string with no padding in the middle), then the
 closing. Its exact length is known up front, so it goes out with a
 ``Content-Length`` header rather than chunked transfer, which some servers
-and CDNs refuse for uploads. Memory per upload is one piece, not the file.
+and CDNs refuse for uploads.
+
+Each upload reads into one buffer of its own, reused piece after piece (a
+fresh buffer per piece costs page faults); each encoded piece is a fresh
+immutable ``bytes``, because the transport may keep a reference to what it
+was given until the socket has taken it. Memory per upload is about two
+pieces, not the file.
 """
 
 from __future__ import annotations
 
 import binascii
 import json
+import os
 import time
 from collections.abc import Callable
 
-from aiofiles.threadpool.binary import AsyncBufferedReader
+import anyio
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
-from ._errors import InvalidInputError
+from ._errors import APITimeoutError, InvalidInputError
+from ._fileio import Stamp, open_regular, read_into
 from ._sources import Prepared, Upload
+
+_fast_b64encode: Callable[[bytes | memoryview], bytes] | None
+try:  # SIMD base64, ten times binascii or more; the output is byte for byte the same
+    from pybase64 import b64encode as _pybase64_encode
+
+    _fast_b64encode = _pybase64_encode
+except ImportError:  # pragma: no cover - a test hides pybase64 to cover the fallback
+    _fast_b64encode = None
+
+
+def b64encode(data: bytes | memoryview) -> bytes:
+    """Standard base64 without newlines: pybase64 when installed, else the stdlib."""
+    if _fast_b64encode is not None:
+        return _fast_b64encode(data)
+    return binascii.b2a_base64(data, newline=False)
+
 
 #: Bytes of video read per piece: a multiple of 3, encoding to 512 KiB of base64.
 PIECE = 3 * 128 * 1024
@@ -37,34 +61,31 @@ def encoded_length(size: int) -> int:
     return 4 * ((size + 2) // 3)
 
 
-async def _read_exactly(handle: AsyncBufferedReader, size: int) -> bytes:
-    # A short read in the middle would put base64 padding inside the string.
-    piece = await handle.read(size)
-    while 0 < len(piece) < size:
-        more = await handle.read(size - len(piece))
-        if not more:
-            break
-        piece += more
-    return piece
-
-
 class RequestBody(Payload):
     """One attempt's body. Build a new one per attempt: a retry resends the whole file.
 
     ``sent_at`` is the monotonic time the last byte was handed to the
     connection (None until then): the server cannot have acted on a request
     whose body it never fully received, which is what makes a retry safe.
+    ``write_timeout`` bounds how long one piece may wait for the connection to
+    take it (a server that stops reading the upload).
     """
 
     def __init__(
-        self, prepared: Prepared, *, on_sent: Callable[[float], None] | None = None
+        self,
+        prepared: Prepared,
+        *,
+        locale: str,
+        on_sent: Callable[[float], None] | None = None,
+        write_timeout: float | None = None,
     ) -> None:
         self._upload = prepared.upload
+        fields = _json_fields({**prepared.fields, "locale": locale})
         if self._upload is None:
-            self._head = b"{" + _json_fields(prepared.fields) + b"}"
+            self._head = b"{" + fields + b"}"
             self._tail = b""
         else:
-            self._head = b"{" + _json_fields(prepared.fields) + b',"videoFile":"'
+            self._head = b"{" + fields + b',"videoFile":"'
             self._tail = b'"}'
         super().__init__(None, content_type="application/json")
         body_size = encoded_length(self._upload.size) if self._upload else 0
@@ -72,12 +93,13 @@ class RequestBody(Payload):
         self.sent_at: float | None = None
         self.error: Exception | None = None
         self._on_sent = on_sent
+        self._write_timeout = write_timeout
 
     async def write(self, writer: AbstractStreamWriter) -> None:
-        await writer.write(self._head)
+        await self._send(writer, self._head)
         if self._upload is not None:
             await self._write_video(writer, self._upload)
-        await writer.write(self._tail)
+        await self._send(writer, self._tail)
         self.sent_at = time.monotonic()
         if self._on_sent is not None:
             self._on_sent(self.sent_at)
@@ -88,31 +110,73 @@ class RequestBody(Payload):
         # The length is ours and exact; aiohttp ≥ 3.12 passes it back here.
         await self.write(writer)
 
+    async def _send(self, writer: AbstractStreamWriter, data: bytes) -> None:
+        if self._write_timeout is None:
+            await writer.write(data)
+            return
+        try:
+            with anyio.fail_after(self._write_timeout):
+                await writer.write(data)
+        except TimeoutError:
+            self.error = APITimeoutError(
+                f"the server accepted no byte of the upload for {self._write_timeout} s "
+                "(Timeout.write); the request was not complete, so nothing was charged",
+                request_sent=False,
+            )
+            raise self.error from None
+
     async def _write_video(self, writer: AbstractStreamWriter, upload: Upload) -> None:
         if upload.data is not None:
             view = memoryview(upload.data)
             for start in range(0, upload.size, PIECE):
-                await writer.write(binascii.b2a_base64(view[start : start + PIECE], newline=False))
+                await self._send(writer, b64encode(view[start : start + PIECE]))
             return
-        assert upload.path is not None
-        remaining = upload.size
-        # Opened and closed synchronously (reads go to a thread): aiohttp may abandon this
-        # coroutine at any await when an early answer (a 429) arrives mid-upload, and a
-        # file opened in a thread at that moment, or closed by an await, would leak.
-        with open(upload.path, "rb") as raw:  # noqa: ASYNC230 - a local open is a syscall
-            handle = AsyncBufferedReader(raw, loop=None, executor=None)
-            while remaining > 0:
-                piece = await _read_exactly(handle, min(PIECE, remaining))
-                if not piece:
-                    break
-                remaining -= len(piece)
-                await writer.write(binascii.b2a_base64(piece, newline=False))
-        if remaining:
-            # The Content-Length promised more than the file now holds.
-            self.error = InvalidInputError(
-                f"{upload.path} shrank while it was being uploaded; try again once it is complete"
-            )
-            raise self.error
+        assert upload.path is not None and upload.stamp is not None
+        # Opened and closed synchronously (a non-blocking open is one syscall): aiohttp may
+        # abandon this coroutine at any await when an early answer (a 429) arrives mid-upload,
+        # and a file opened in a thread at that moment, or closed by an await, would leak.
+        fd, info = self._open(upload)
+        try:
+            await self._write_file(writer, upload, fd, info)
+        finally:
+            os.close(fd)
+
+    def _open(self, upload: Upload) -> tuple[int, os.stat_result]:
+        assert upload.path is not None and upload.stamp is not None
+        try:
+            fd, info = open_regular(upload.path)
+        except OSError as exc:
+            raise self._changed(upload, f"could not be opened again ({exc.strerror})") from None
+        stamp = Stamp.of(info)
+        if (stamp.device, stamp.inode) != (upload.stamp.device, upload.stamp.inode):
+            os.close(fd)
+            raise self._changed(upload, "was replaced by another file")
+        return fd, info
+
+    async def _write_file(
+        self, writer: AbstractStreamWriter, upload: Upload, fd: int, info: os.stat_result
+    ) -> None:
+        view = memoryview(bytearray(min(PIECE, upload.size)))
+        offset = 0
+        while offset < upload.size:
+            piece = view[: min(PIECE, upload.size - offset)]
+            got = await read_into(fd, piece, offset)
+            if got < len(piece):
+                # The Content-Length promised more than the file now holds.
+                raise self._changed(upload, "shrank")
+            offset += got
+            if offset == upload.size and Stamp.of(os.fstat(fd)) != upload.stamp:
+                # Checked before the last piece leaves: the server never gets a whole
+                # request, so it cannot charge for a video that is not what was checked.
+                raise self._changed(upload, "changed (it grew or was rewritten)")
+            await self._send(writer, b64encode(piece))
+
+    def _changed(self, upload: Upload, how: str) -> InvalidInputError:
+        self.error = InvalidInputError(
+            f"{upload.path} {how} while it was being uploaded; the upload was stopped before "
+            "its end, so nothing was charged. Try again once the file is complete"
+        )
+        return self.error
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         raise TypeError("a streamed upload body cannot be decoded as text")

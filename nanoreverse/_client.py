@@ -217,10 +217,8 @@ class AsyncClient:
                 f"no API key: pass api_key= to AsyncClient or set {API_KEY_ENV}",
                 preflight=True,
             )
-        chosen = check_locale(locale or self.locale)
-        prepared = await as_source(source).prepare()
-        prepared.fields["locale"] = chosen
-        return prepared
+        check_locale(locale or self.locale)
+        return await as_source(source).prepare()
 
     async def _send_with_retries(
         self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
@@ -256,7 +254,9 @@ class AsyncClient:
         stream.rate_limit_wait += time.monotonic() - asked
         # The window counts from when the whole request is out: the server has it by then.
         on_sent = None if self.limiter.rate is None else functools.partial(self.limiter.sent, slot)
-        body = RequestBody(prepared, on_sent=on_sent)
+        body = RequestBody(
+            prepared, locale=stream.locale, on_sent=on_sent, write_timeout=self.timeout.write
+        )
         accepted: bool | None = None  # the server's verdict; None: no answer came
         learn = True
         try:

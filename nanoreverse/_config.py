@@ -23,14 +23,17 @@ class Timeout:
 
     ``read`` is the longest silence allowed between two pieces of the answer
     (the wait for the first one included); an answer for a long video may
-    stream for minutes, so there is no ``total`` by default.
+    stream for minutes, so there is no ``total`` by default. ``write`` is the
+    longest the upload may wait for the connection to take its next piece (a
+    server that stops reading); nothing was charged then, so it is retried.
 
     >>> Timeout(connect=5.0, read=60.0)
-    Timeout(connect=5.0, read=60.0, total=None)
+    Timeout(connect=5.0, read=60.0, write=60.0, total=None)
     """
 
     connect: float | None = 10.0
     read: float | None = 300.0
+    write: float | None = 60.0
     total: float | None = None
 
 

@@ -9,14 +9,10 @@ from __future__ import annotations
 import functools
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 from urllib.parse import parse_qs, urlsplit
-
-import aiofiles
-import aiofiles.os
 
 from ._config import MAX_UPLOAD_BYTES
 from ._errors import (
@@ -26,6 +22,7 @@ from ._errors import (
     InvalidVideoURLError,
     InvalidYouTubeURLError,
 )
+from ._fileio import NotRegularFile, Stamp, open_regular, read_into
 
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
@@ -42,6 +39,8 @@ class Upload:
     filename: str
     path: Path | None = None
     data: bytes | None = field(default=None, repr=False)
+    #: The file as preflight saw it; the upload stops if it differs by then.
+    stamp: Stamp | None = None
 
 
 @dataclass(frozen=True)
@@ -219,28 +218,31 @@ class VideoFile:
     async def prepare(self) -> Prepared:
         name = str(self.path)
         try:
-            info = await aiofiles.os.stat(self.path)
+            fd, info = open_regular(self.path)
         except FileNotFoundError:
             hint = " (only http:// and https:// URLs are sent as URLs)" if "://" in name else ""
             raise InvalidInputError(f"no file at {name}{hint}", preflight=True) from None
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read {name}: {exc.strerror}", preflight=True) from None
-        if stat.S_ISDIR(info.st_mode):
+        except NotRegularFile as exc:
+            hint = " (the command line takes folders)" if exc.kind == "a folder" else ""
             raise InvalidInputError(
-                f"{name} is a folder; give a video file (the command line takes folders)",
-                preflight=True,
-            )
-        _check_upload_size(info.st_size, name)
+                f"{name} is {exc.kind}; give a video file{hint}", preflight=True
+            ) from None
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InvalidInputError(f"cannot read {name}: {reason}", preflight=True) from None
         try:
-            async with aiofiles.open(self.path, "rb") as handle:
-                head = await handle.read(12)
+            _check_upload_size(info.st_size, name)
+            head = bytearray(12)
+            got = await read_into(fd, memoryview(head), 0)
         except OSError as exc:
             raise InvalidInputError(f"cannot read {name}: {exc.strerror}", preflight=True) from None
-        _check_mp4(head, name)
+        finally:
+            os.close(fd)
+        _check_mp4(bytes(head[:got]), name)
         filename = _safe_filename(self.path.name)
         return Prepared(
             {"videoSource": "file", "videoFileName": filename},
-            Upload(size=info.st_size, filename=filename, path=self.path),
+            Upload(info.st_size, filename, path=self.path, stamp=Stamp.of(info)),
         )
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -180,3 +181,16 @@ def test_strings_and_paths_are_coerced(value: object, kind: type) -> None:
 def test_other_types_are_refused() -> None:
     with pytest.raises(TypeError, match="expected a video source"):
         nr.as_source(42)  # type: ignore[arg-type]
+
+
+async def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(nr.InvalidInputError, match="FIFO") as caught:
+        await asyncio.wait_for(nr.VideoFile(fifo).prepare(), 5)
+    assert caught.value.preflight
+
+
+async def test_a_device_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(nr.InvalidInputError, match="a device"):
+        await asyncio.wait_for(nr.VideoFile("/dev/zero").prepare(), 5)
