@@ -21,13 +21,16 @@ import nanoreverse
 RESULTS = Path(os.environ.get("NANOREVERSE_BENCH_RESULTS") or Path(__file__).parent / "results")
 
 
-def arguments(description: str) -> argparse.Namespace:
+def arguments(description: str, *, default_repeat: int = 3) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--quick", action="store_true", help="a small smoke run (CI): completes, proves nothing"
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per figure; the median is reported"
+        "--repeat",
+        type=int,
+        default=default_repeat,
+        help=f"runs per figure; the median is reported (default {default_repeat})",
     )
     args = parser.parse_args()
     if args.quick:
@@ -58,9 +61,43 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def reset_peak_rss() -> float:
+    """Reset this process's peak RSS to its current RSS (Linux) and return that, in MiB.
+
+    ``ru_maxrss`` cannot do this: a child inherits its parent's peak, and growth under
+    that inherited peak reads as 0. ``/proc/self/clear_refs`` resets ``VmHWM`` instead.
+    """
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_kib("VmHWM") / 1024
+
+
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory since the last reset, in MiB."""
+    return _status_kib("VmHWM") / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process so far, every thread, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def paired(ours: Sequence[float], theirs: Sequence[float]) -> dict[str, float]:
+    """The ratio of paired runs: median and range of ``ours[i] / theirs[i]``."""
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    return {"median": median(ratios), "min": min(ratios), "max": max(ratios)}
+
+
+def spread(figure: dict[str, float], digits: int = 2) -> str:
+    """``median (min–max)``, as the README reports paired ratios."""
+    return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f}–{figure['max']:.{digits}f})"
 
 
 def current_rss_mib() -> float:
