@@ -37,6 +37,7 @@ from ._errors import (
     NanoReverseError,
     RateLimitError,
     ServiceUnavailableError,
+    StoreError,
     StreamInterruptedError,
     StreamTimeoutError,
     VideoDownloadError,
@@ -44,6 +45,7 @@ from ._errors import (
 )
 from ._shots import Analysis, Shot, parse_analysis
 from ._sources import Source, SourceLike, VideoBytes, VideoFile, VideoURL, YouTube, as_source
+from ._store import RedisStore, SQLiteStore, Store
 from ._stream import AnalysisStream
 
 __all__ = [
@@ -75,13 +77,17 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimited",
+    "RedisStore",
     "Result",
     "Retrying",
+    "SQLiteStore",
     "ServiceUnavailableError",
     "Shot",
     "Source",
     "SourceLike",
     "Started",
+    "Store",
+    "StoreError",
     "StreamInterruptedError",
     "StreamTimeoutError",
     "Timeout",

@@ -50,6 +50,8 @@ class Result:
     attempts: int = 0
     elapsed: float = 0.0
     rate_limit_wait: float = 0.0
+    #: No request was made for it: replayed from the store, or shared with an identical call.
+    cached: bool = False
 
     @property
     def ok(self) -> bool:
@@ -304,6 +306,7 @@ async def _run_one(
     index: int,
     source: SourceLike,
     locale: str | None,
+    refresh: bool,
     stats: BatchStats,
     on_event: Callable[[Event], Any] | None,
 ) -> Result:
@@ -319,7 +322,7 @@ async def _run_one(
     if on_event is not None:  # events are built only for someone who listens
         hooks.on_attempt = lambda n: on_event(Started(index, source, n))
         hooks.on_retry = lambda error, wait: on_event(Retrying(index, source, error, wait))
-    stream = client._stream(source, locale=locale, hooks=hooks)
+    stream = client._stream(source, locale=locale, hooks=hooks, refresh=refresh)
     error: BaseException | None = None
     try:
         async with stream:
@@ -338,6 +341,7 @@ async def _run_one(
         attempts=stream.attempts,
         elapsed=time.monotonic() - started,
         rate_limit_wait=stream.rate_limit_wait,
+        cached=stream.cached,
     )
 
 
@@ -351,6 +355,7 @@ async def analyze_many(
     ordered: bool = False,
     max_credits: int | None = None,
     on_event: Callable[[Event], Any] | None = None,
+    refresh: bool = False,
 ) -> AsyncIterator[BatchResults]:
     """Analyse many videos through ``client``; see :meth:`AsyncClient.analyze_many`."""
     if not isinstance(concurrency, int) or concurrency < 1:
@@ -389,7 +394,7 @@ async def analyze_many(
                     on_event(Queued(index, source))
                 stats.in_flight += 1
                 try:
-                    result = await _run_one(client, index, source, locale, stats, on_event)
+                    result = await _run_one(client, index, source, locale, refresh, stats, on_event)
                 finally:
                     stats.in_flight -= 1
                 budget.settle(paid=result.paid)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import json
 import logging
 import os
 import time
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._body import RequestBody
+from ._cached import Shared, open_through_store
 from ._config import (
     API_KEY_ENV,
     DEFAULT_BASE_URL,
@@ -50,7 +52,8 @@ from ._errors import (
 from ._ratelimit import Limiter
 from ._retry import RetryPolicy, parse_retry_after
 from ._sources import Prepared, SourceLike, as_source
-from ._stream import AnalysisStream
+from ._store import Store, StoreKey, scope_of
+from ._stream import AnalysisStream, Answer, HTTPAnswer
 
 if TYPE_CHECKING:
     from ._batch import BatchResults, Event
@@ -106,6 +109,25 @@ def _check_base_url(base_url: str) -> str:
     )
 
 
+async def _read_head(response: aiohttp.ClientResponse) -> bytes:
+    """Up to the error-body limit of an answer, read to its end if it is shorter."""
+    head = b""
+    while len(head) < _ERROR_BODY_LIMIT:
+        piece = await response.content.read(_ERROR_BODY_LIMIT - len(head))
+        if not piece:
+            break
+        head += piece
+    return head
+
+
+def _is_error_object(body: bytes) -> bool:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and (payload.get("success") is False or "errorCode" in payload)
+
+
 def _describe(error: BaseException) -> str:
     if isinstance(error, APIError):
         return f"{error.status} {error.code or ''}".strip()
@@ -130,6 +152,7 @@ class AsyncClient:
         timeout: Timeout = Timeout(),  # noqa: B008 - frozen, so sharing the default is safe
         backoff: Backoff = Backoff(),  # noqa: B008
         session: aiohttp.ClientSession | None = None,
+        store: Store | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
@@ -153,6 +176,10 @@ class AsyncClient:
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        #: Finished analyses by what the video is (None: every call asks the API).
+        self.store = store
+        self._scope = scope_of(self._api_key or "")
+        self._shared_calls: dict[StoreKey, Shared] = {}
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -175,10 +202,12 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the session (unless it was given to the client)."""
+        """Close the session (unless it was given to the client) and the store's connection."""
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+        if self.store is not None:
+            await self.store.aclose()
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -190,23 +219,41 @@ class AsyncClient:
 
     # -- one video ----------------------------------------------------------------------
 
-    def analyze(self, source: SourceLike, *, locale: str | None = None) -> AnalysisStream:
+    def analyze(
+        self, source: SourceLike, *, locale: str | None = None, refresh: bool = False
+    ) -> AnalysisStream:
         """Analyse one video; returns its streamed Markdown answer.
+
+        With a ``store``, a stored answer is replayed with no request (``stream.cached``),
+        and ``refresh=True`` asks the API again and replaces it.
 
         >>> async with client.analyze("ad.mp4", locale="ja") as stream:   # doctest: +SKIP
         ...     async for chunk in stream:
         ...         print(chunk, end="")
         """
-        return self._stream(source, locale=locale, hooks=None)
+        return self._stream(source, locale=locale, hooks=None, refresh=refresh)
 
     def _stream(
-        self, source: SourceLike, *, locale: str | None, hooks: CallHooks | None
+        self,
+        source: SourceLike,
+        *,
+        locale: str | None,
+        hooks: CallHooks | None,
+        refresh: bool = False,
     ) -> AnalysisStream:
         chosen = locale or self.locale
 
-        async def opener(stream: AnalysisStream) -> aiohttp.ClientResponse:
+        async def opener(stream: AnalysisStream) -> Answer:
             prepared = await self.prepare(source, chosen)
-            return await self._send_with_retries(prepared, stream, hooks or _NO_HOOKS)
+
+            async def call() -> Answer:
+                return await self._send_with_retries(prepared, stream, hooks or _NO_HOOKS)
+
+            if self.store is None:
+                return await call()
+            return await open_through_store(
+                self.store, self._scope, self._shared_calls, stream, prepared, refresh, call
+            )
 
         return AnalysisStream(opener, source=source, locale=chosen)
 
@@ -222,8 +269,8 @@ class AsyncClient:
 
     async def _send_with_retries(
         self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
-    ) -> aiohttp.ClientResponse:
-        async def attempt(number: int) -> aiohttp.ClientResponse:
+    ) -> HTTPAnswer:
+        async def attempt(number: int) -> HTTPAnswer:
             stream.attempts = number
             if hooks.on_attempt:
                 hooks.on_attempt(number)
@@ -248,7 +295,7 @@ class AsyncClient:
 
     async def _send(
         self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
-    ) -> aiohttp.ClientResponse:
+    ) -> HTTPAnswer:
         asked = time.monotonic()
         slot = await self.limiter.acquire(hooks.on_rate_wait)
         stream.rate_limit_wait += time.monotonic() - asked
@@ -268,8 +315,15 @@ class AsyncClient:
                 allow_redirects=False,
             )
             accepted = response.status != 429
+            if response.status == 200 and response.content_type != "application/json":
+                return HTTPAnswer(response)
             if response.status == 200:
-                return response
+                # JSON where Markdown belongs: an error object must not pass as an analysis.
+                head = await _read_head(response)
+                if not _is_error_object(head):
+                    return HTTPAnswer(response, prefix=head)
+                response.release()
+                raise error_from_response(200, head, secret=self._api_key)
             error = await self._error_from(response)
             # Only a 429 that does not say when to come back teaches the limiter a lower rate.
             learn = error.retry_after is None
@@ -329,8 +383,12 @@ class AsyncClient:
         ordered: bool = False,
         max_credits: int | None = None,
         on_event: Callable[[Event], Any] | None = None,
+        refresh: bool = False,
     ) -> AbstractAsyncContextManager[BatchResults]:
         """Analyse many videos, at most ``concurrency`` at once; results as they complete.
+
+        With a ``store``, stored answers are replayed free (``result.cached``); ``refresh``
+        asks the API again for each.
 
         >>> async with client.analyze_many(paths, concurrency=4) as results:  # doctest: +SKIP
         ...     async for result in results:
@@ -346,4 +404,5 @@ class AsyncClient:
             ordered=ordered,
             max_credits=max_credits,
             on_event=on_event,
+            refresh=refresh,
         )

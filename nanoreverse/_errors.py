@@ -5,6 +5,7 @@
     │   └── APITimeoutError           connect or read timeout before the answer began
     ├── StreamInterruptedError        the answer began, then broke off (.partial_text)
     │   └── StreamTimeoutError        ... because the server fell silent (also an APITimeoutError)
+    ├── StoreError                    the store of analyses cannot be read or written (no call made)
     └── APIError                      the server (or preflight) refused the request
         ├── AuthenticationError       LOGIN_REQUIRED                        401
         ├── RateLimitError            API_KEY_RATE_LIMIT_EXCEEDED           429
@@ -48,6 +49,7 @@ __all__ = [
     "NanoReverseError",
     "RateLimitError",
     "ServiceUnavailableError",
+    "StoreError",
     "StreamInterruptedError",
     "StreamTimeoutError",
     "VideoDownloadError",
@@ -104,6 +106,14 @@ class StreamInterruptedError(NanoReverseError):
 
 class StreamTimeoutError(StreamInterruptedError, APITimeoutError):
     """The answer began, then the server was silent for longer than ``Timeout.read``."""
+
+
+class StoreError(NanoReverseError):
+    """The store of analyses (SQLite file, Redis) cannot be read or written.
+
+    Raised before any request is made: a store that cannot say whether a video was
+    already paid for never leads to paying for it again.
+    """
 
 
 # Lets a preflight error default to its class's code while a server answer
@@ -250,8 +260,8 @@ def _class_for(code: str | None, status: int) -> type[APIError]:
         return ERROR_CODES[code]
     if status in _BY_STATUS:
         return _BY_STATUS[status]
-    if status >= 500:
-        return InternalServerError
+    if status >= 500 or 200 <= status < 300:
+        return InternalServerError  # a 2xx that carries an error object is the server's fault
     if 400 <= status < 500:
         return InvalidRequestError
     return APIError

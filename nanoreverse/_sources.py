@@ -7,12 +7,15 @@ class the server would, with ``preflight=True``: a mistake costs no credit.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import anyio.to_thread
 
 from ._config import MAX_UPLOAD_BYTES
 from ._errors import (
@@ -299,3 +302,54 @@ def as_source(value: SourceLike) -> Source:
         f"expected a video source (a path, a URL, or nanoreverse.YouTube/VideoURL/"
         f"VideoFile/VideoBytes), got {type(value).__name__}"
     )
+
+
+# -- what a video *is*: the key under which its analysis is stored ------------------------
+
+
+def normalise_url(url: str) -> str:
+    """The form of a URL under which its analysis is stored: scheme and host in lower case,
+    no fragment (the query stays: it may name the file, e.g. a signed CDN link).
+
+    >>> normalise_url(" HTTPS://CDN.Example.com/a.mp4#t=3 ")
+    'https://cdn.example.com/a.mp4'
+    """
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+
+
+_HASH_BLOCK = 1 << 20
+
+
+def _sha256_of_file(path: Path) -> str:
+    fd, _ = open_regular(path)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            while block := handle.read(_HASH_BLOCK):
+                digest.update(block)
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+async def identify(prepared: Prepared) -> str:
+    """What the prepared video *is*: ``sha256:HEX`` of an upload's bytes, ``youtube:ID``, or
+    ``url:`` and the normalised URL. Hashing runs in a worker thread, in one hop.
+
+    >>> await identify(await YouTube("https://youtu.be/W-15-UmGP5s").prepare())  # doctest: +SKIP
+    'youtube:W-15-UmGP5s'
+    """
+    upload = prepared.upload
+    if upload is None:
+        url = prepared.fields["videoUrl"]
+        if prepared.fields["videoSource"] == "youtube":
+            return f"youtube:{youtube_video_id(url)}"
+        return f"url:{normalise_url(url)}"
+    if upload.data is not None:
+        data = upload.data
+        digest = await anyio.to_thread.run_sync(lambda: hashlib.sha256(data).hexdigest())
+    else:
+        assert upload.path is not None
+        digest = await anyio.to_thread.run_sync(_sha256_of_file, upload.path)
+    return f"sha256:{digest}"

@@ -1,4 +1,9 @@
-"""AnalysisStream: one video's answer, as an async iterator of Markdown text."""
+"""AnalysisStream: one video's answer, as an async iterator of Markdown text.
+
+The stream reads from an :class:`Answer`: the HTTP body of a paid call, a stored answer
+replayed, or a call shared live with an identical one (see ``_cached.py``). Errors of
+the layer below are turned into ours here, once.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,67 @@ import asyncio
 import codecs
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
+from typing import Protocol
 
 import aiohttp
+import anyio
 
 from ._errors import StreamInterruptedError, StreamTimeoutError
 from ._shots import Analysis, Shot, ShotParser, parse_analysis
 
-Opener = Callable[["AnalysisStream"], Awaitable[aiohttp.ClientResponse]]
+
+class Answer(Protocol):
+    """Where a stream's text comes from."""
+
+    async def read(self) -> str:
+        """The next piece of text; ``""`` at the end."""
+
+    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
+        """Release what the answer holds; ``complete``: it was read to its end."""
+
+
+Opener = Callable[["AnalysisStream"], Awaitable[Answer]]
+
+
+class HTTPAnswer:
+    """The streamed body of a 200 answer, decoded incrementally as UTF-8."""
+
+    def __init__(self, response: aiohttp.ClientResponse, *, prefix: bytes = b"") -> None:
+        self._response = response
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._prefix = prefix  # bytes already read to look at the answer
+        self._eof = False
+
+    async def read(self) -> str:
+        while not self._eof:
+            data, self._prefix = self._prefix or await self._response.content.readany(), b""
+            if not data:
+                self._eof = True
+                return str(self._decoder.decode(b"", True))
+            text = str(self._decoder.decode(data))
+            if text:  # a piece may hold only part of a character
+                return text
+        return ""
+
+    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
+        if self._response.content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
+
+
+class StoredAnswer:
+    """An answer read back from the store: the whole text at once, no request made."""
+
+    def __init__(self, markdown: str) -> None:
+        self._markdown: str | None = markdown
+
+    async def read(self) -> str:
+        text, self._markdown = self._markdown or "", None
+        return text
+
+    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
+        self._markdown = None
 
 
 class AnalysisStream:
@@ -22,7 +81,9 @@ class AnalysisStream:
     errors (preflight, HTTP errors after retries) are raised there. Chunks are
     ``str``, decoded incrementally, so a character split between two network
     reads is never broken. Leaving the ``async with`` block, ``break`` inside
-    it, or ``aclose()`` releases the connection.
+    it, or ``aclose()`` releases the connection. ``cached`` is True when no request
+    was made for this stream (then ``attempts`` is 0): the answer was replayed from
+    the client's store, or followed live from an identical call already in flight.
 
     >>> async with client.analyze("ad.mp4") as stream:   # doctest: +SKIP
     ...     async for chunk in stream:
@@ -36,9 +97,10 @@ class AnalysisStream:
         self.attempts = 0
         #: Seconds spent waiting for the client's rate limiter.
         self.rate_limit_wait = 0.0
+        #: True when no request was made for it: replayed from the store, or shared.
+        self.cached = False
         self._opener = opener
-        self._response: aiohttp.ClientResponse | None = None
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._answer: Answer | None = None
         self._parts: list[str] = []
         self._done = False
 
@@ -47,10 +109,10 @@ class AnalysisStream:
         """Everything received so far."""
         return "".join(self._parts)
 
-    async def _ensure_open(self) -> aiohttp.ClientResponse:
-        if self._response is None:
-            self._response = await self._opener(self)
-        return self._response
+    async def _ensure_open(self) -> Answer:
+        if self._answer is None:
+            self._answer = await self._opener(self)
+        return self._answer
 
     async def __aenter__(self) -> AnalysisStream:
         await self._ensure_open()
@@ -70,37 +132,34 @@ class AnalysisStream:
     async def __anext__(self) -> str:
         if self._done:
             raise StopAsyncIteration
-        response = self._response or await self._ensure_open()
-        while True:
-            data = await self._read(response)
-            final = not data
-            text = self._decoder.decode(data, final)
-            if final:
-                await self.aclose()
-                if text:
-                    self._parts.append(text)
-                    return text
-                raise StopAsyncIteration
-            if text:
-                self._parts.append(text)
-                return text
+        answer = self._answer or await self._ensure_open()
+        text = await self._read(answer)
+        if not text:
+            await self._close(complete=True)
+            raise StopAsyncIteration
+        self._parts.append(text)
+        return text
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+    async def _read(self, answer: Answer) -> str:
         try:
-            return await response.content.readany()
+            return await answer.read()
         except asyncio.TimeoutError:
-            await self._abort()
-            raise StreamTimeoutError(
+            error: StreamInterruptedError = StreamTimeoutError(
                 "the server fell silent in the middle of the answer (Timeout.read exceeded)",
                 partial_text=self.received_text,
-            ) from None
+            )
+            cause: BaseException | None = None
         except aiohttp.ClientError as exc:
-            await self._abort()
-            raise StreamInterruptedError(
+            error = StreamInterruptedError(
                 f"the answer broke off after {len(self.received_text)} characters "
                 f"({type(exc).__name__}); the credit may be spent, so it is not retried",
                 partial_text=self.received_text,
-            ) from exc
+            )
+            cause = exc
+        except StreamInterruptedError as exc:  # a shared call that broke off
+            error, cause = exc, exc.__cause__
+        await self._close(complete=False, error=error)
+        raise error from cause
 
     async def text(self) -> str:
         """Read the answer to its end and return the whole Markdown.
@@ -132,24 +191,19 @@ class AnalysisStream:
         """Read to the end and return the parsed answer (shots, summary, Markdown)."""
         return parse_analysis(await self.text())
 
-    async def _abort(self) -> None:
-        self._done = True
-        if self._response is not None:
-            self._response.close()
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection (closing it if the answer is unfinished)."""
+    async def _close(self, *, complete: bool, error: BaseException | None = None) -> None:
         if self._done:
             return
         self._done = True
-        response = self._response
-        if response is None:
-            return
-        if response.content.at_eof():
-            response.release()
-        else:
-            response.close()
+        if self._answer is not None:
+            # Also when cancelled: a claim on the store must be settled, a connection freed.
+            with anyio.CancelScope(shield=True):
+                await self._answer.close(complete=complete, text=self.received_text, error=error)
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (closing it if the answer is unfinished)."""
+        await self._close(complete=False)
 
     def __repr__(self) -> str:
-        state = "done" if self._done else "open" if self._response else "not started"
+        state = "done" if self._done else "open" if self._answer else "not started"
         return f"<AnalysisStream source={str(self.source)!r} locale={self.locale!r} {state}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
@@ -40,3 +41,24 @@ def make_mp4(path: Path, size: int, duration: float = 10.0) -> Path:
         handle.write(head + struct.pack(">I4s", mdat_size, b"mdat"))
         handle.truncate(size)
     return path
+
+
+def need(component: str, how: str) -> None:
+    """Skip a test that needs a missing component, except under CI, where it fails."""
+    import os
+
+    import pytest
+
+    message = f"needs {component}: {how}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI must run this test, not skip it)")
+    pytest.skip(message)
+
+
+async def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait until ``predicate()`` holds (state of a server the test cannot be told about)."""
+    import anyio
+
+    with anyio.fail_after(timeout):
+        while not predicate():  # noqa: ASYNC110 - nothing to wait on but the state itself
+            await anyio.sleep(0.005)

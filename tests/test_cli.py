@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from nanoreverse.cli._inputs import collect, safe_stem
-from nanoreverse.cli._store import OutputFolder
+from nanoreverse.cli._output import OutputFolder
 from nanoreverse.testing import EmulatorProcess
 
 from .helpers import CLIPS, DATA
@@ -80,19 +80,24 @@ def distinct_videos(folder: Path, count: int) -> Path:
     return folder
 
 
-def wait_for_manifest(out: Path, *, lines: int) -> Path:
-    """Wait (30 s at most) until a running command has finished ``lines`` videos."""
-    manifest = out / "manifest.jsonl"
+def wait_for_outputs(out: Path, count: int) -> int:
+    """Wait (30 s at most) until a running command has written ``count`` Markdown files."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if manifest.exists() and len(manifest.read_text().splitlines()) >= lines:
-            break
+        written = len(list(out.rglob("*.md")))
+        if written >= count:
+            return written
         time.sleep(0.02)
-    return manifest
+    raise AssertionError(f"fewer than {count} outputs in {out} after 30 s")
 
 
 def outputs(out: Path) -> list[str]:
-    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    """The files of an output folder, but for its store."""
+    return sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and not p.name.startswith("analyses.sqlite")
+    )
 
 
 def test_folder_tree_is_mirrored_and_rerun_pays_nothing(
@@ -101,21 +106,18 @@ def test_folder_tree_is_mirrored_and_rerun_pays_nothing(
     out = tmp_path / "out"
     first = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
     assert first.returncode == 0, first.stderr
-    assert outputs(out) == [
-        "ads/first.md",
-        "ads/spring/SECOND.md",
-        "manifest.jsonl",
-        "travel/third.md",
-    ]
+    assert outputs(out) == ["ads/first.md", "ads/spring/SECOND.md", "travel/third.md"]
     assert "| 1 |" in (out / "ads" / "first.md").read_text()
     assert "3 analysed, 0 failed; 3 credits spent" in first.stderr
     assert emu.stats()["credits_used"] == 3
 
-    # Moved and renamed, the same videos are still known by their content.
+    # Moved and renamed, the same videos are still known by their content, and the moved
+    # one gets its output at its new place, free.
     (videos / "ads" / "first.mp4").rename(videos / "renamed.mp4")
     again = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
-    assert again.returncode == 0 and "Nothing to do" in again.stderr
+    assert again.returncode == 0 and "3 from the store (free); 0 credits" in again.stderr
     assert emu.stats()["requests"] == 3
+    assert (out / "renamed.md").read_text() == (out / "ads" / "first.md").read_text()
 
     forced = run(
         "analyze",
@@ -151,7 +153,7 @@ def test_a_failure_exits_1_and_the_rerun_redoes_only_it(videos: Path, tmp_path: 
         second = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
         assert second.returncode == 0, second.stderr
         assert emu.stats()["requests"] == 1  # only the failed one
-    assert "2 already done" in second.stderr
+    assert "2 from the store" in second.stderr
     assert len([p for p in outputs(out) if p.endswith(".md")]) == 3
 
 
@@ -173,17 +175,19 @@ def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Pat
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        manifest = wait_for_manifest(out, lines=3)
+        wait_for_outputs(out, 3)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-        finished_before = len(manifest.read_text().splitlines())
+        finished_before = len(list(out.rglob("*.md")))
         assert 3 <= finished_before < 8
-        rerun = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+        # A short lease: the killed run's claims on the two videos in flight run out soon.
+        rerun = run(
+            "analyze", str(videos), "--out", str(out), "--base-url", emu.base_url, "--lease", "1"
+        )
         assert rerun.returncode == 0, rerun.stderr
         paid = emu.stats()["credits_used"]
     finished = [p for p in outputs(out) if p.endswith(".md")]
     assert len(finished) == 8
-    assert not list(out.rglob("*.tmp"))  # a temp file the kill left behind is swept up
     for name in finished:  # and no output is ever partial
         assert (out / name).read_text().rstrip().endswith(".")
     assert 8 <= paid <= 8 + 2  # at most the two in flight were paid again
@@ -206,7 +210,7 @@ def test_stdin_and_at_file_sources_with_duplicates(emu: EmulatorProcess, tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert outputs(out) == sorted(
-        ["manifest.jsonl", f"{CLIPS[0].stem}.md", f"{CLIPS[1].stem}.md", "youtube-W-15-UmGP5s.md"]
+        [f"{CLIPS[0].stem}.md", f"{CLIPS[1].stem}.md", "youtube-W-15-UmGP5s.md"]
     )
     assert emu.stats()["requests"] == 3  # each video once
 
@@ -217,9 +221,9 @@ def test_dry_run_sends_nothing(emu: EmulatorProcess, videos: Path, tmp_path: Pat
     result = run(
         "analyze", str(videos), YT, "--out", str(out), "--base-url", emu.base_url, "--dry-run"
     )
-    assert result.returncode == 0
-    assert "3 to analyse, 1 already done: at most 3 credits." in result.stdout
-    assert "done  " in result.stdout and "todo  " in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "3 to pay (at most 3 credits), 1 stored (free)" in result.stdout
+    assert "stored    " in result.stdout and "to pay    " in result.stdout
     assert emu.stats()["requests"] == 1  # only the first, real run
 
 
@@ -319,7 +323,7 @@ def test_ctrl_c_finishes_writes_prints_the_summary_and_exits_130(tmp_path: Path)
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        wait_for_manifest(out, lines=1)
+        wait_for_outputs(out, 1)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
@@ -389,7 +393,7 @@ def test_url_names_and_collisions(tmp_path: Path) -> None:
     assert stems[3] == "youtube-W-15-UmGP5s"
 
 
-def test_same_content_at_two_paths_is_one_video() -> None:
+def test_the_same_file_named_twice_is_one_item() -> None:
     items = collect([str(DATA), str(CLIPS[0])])
     assert len(items) == len(CLIPS)
 

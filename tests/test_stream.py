@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._stream import AnalysisStream
+from nanoreverse._stream import AnalysisStream, HTTPAnswer
 from nanoreverse.testing import Emulator, Fault
 
 YT = "https://youtu.be/W-15-UmGP5s"
@@ -48,7 +48,7 @@ def stream_of(pieces: list[bytes]) -> tuple[AnalysisStream, FakeResponse]:
     response = FakeResponse(pieces)
 
     async def opener(stream: AnalysisStream) -> Any:
-        return response
+        return HTTPAnswer(response)  # type: ignore[arg-type]
 
     return AnalysisStream(opener, source="x", locale="en"), response
 

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from .._sources import Source, VideoFile, VideoURL, YouTube, as_source
+from .._sources import Source, VideoFile, VideoURL, YouTube, as_source, normalise_url
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 _MAX_PART = 100
@@ -24,8 +24,10 @@ class Item:
     display: str
     #: Relative output path without suffix, e.g. ``ads/spring`` → ``ads/spring.md``.
     stem: PurePosixPath
-    #: What the video *is*, for the manifest: a file's sha256 or the normalised URL.
-    key: str
+    #: What the word names, to take each once: a file's real path, or the normalised link.
+    #: (Two paths to the same content are two items, each with its output; the store pays
+    #: for the content once.)
+    name: str
 
 
 def safe_part(text: str) -> str:
@@ -37,19 +39,6 @@ def safe_part(text: str) -> str:
 def safe_stem(parts: Iterable[str]) -> PurePosixPath:
     cleaned = [safe_part(p) for p in parts if p not in ("", ".")]
     return PurePosixPath(*cleaned) if cleaned else PurePosixPath("_")
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def normalise_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
 
 
 def _url_item(source: YouTube | VideoURL) -> Item:
@@ -71,12 +60,9 @@ def _url_item(source: YouTube | VideoURL) -> Item:
 
 
 def _file_item(path: Path, relative: PurePosixPath) -> Item:
-    try:
-        key = f"sha256:{_file_sha256(path)}"
-    except OSError:
-        key = f"path:{path.resolve()}"  # unreadable: preflight will say why
+    # Nothing is read here: a FIFO or /dev/zero named by mistake is refused by preflight.
     stem = safe_stem(relative.with_suffix("").parts)
-    return Item(VideoFile(path), str(path), stem, key)
+    return Item(VideoFile(path), str(path), stem, f"path:{path.resolve()}")
 
 
 def _is_mp4(path: Path) -> bool:
@@ -118,17 +104,17 @@ def collect(args: Iterable[str]) -> list[Item]:
     ['https://youtu.be/W-15-UmGP5s']
     """
     items: list[Item] = []
-    seen_keys: set[str] = set()
+    seen: set[str] = set()
     taken: set[str] = set()
     for word in _words(args):
         for item in _expand_word(word):
-            if item.key in seen_keys:
-                continue  # the same video named twice: analyse it once
-            seen_keys.add(item.key)
+            if item.name in seen:
+                continue  # the same file or link named twice: once
+            seen.add(item.name)
             stem = item.stem
             if str(stem).casefold() in taken:
-                suffix = hashlib.sha256(item.key.encode()).hexdigest()[:8]
+                suffix = hashlib.sha256(item.name.encode()).hexdigest()[:8]
                 stem = stem.with_name(f"{stem.name}-{suffix}")
             taken.add(str(stem).casefold())
-            items.append(Item(item.source, item.display, stem, item.key))
+            items.append(Item(item.source, item.display, stem, item.name))
     return items

@@ -1,0 +1,228 @@
+"""One call through a store: pay once per video, across tasks, processes and machines.
+
+``open_through_store`` looks the video up by what it is (``identify``) and the locale:
+- stored: the answer is replayed, no request (``stream.cached``);
+- claimed by another process: wait for its answer, polling, instead of paying again;
+  a holder that died stops renewing, its lease runs out, and the claim is taken over;
+- otherwise the caller claims it, makes the call, and stores the whole answer.
+
+Within one process identical calls share one request: the later ones follow the first
+live, chunk by chunk (:class:`Shared`). Only an answer read to its end is stored; an
+error or a broken-off answer is logged in the store and never served as a hit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from ._errors import APIError, InvalidInputError, StreamInterruptedError
+from ._sources import Prepared, identify
+from ._store import Claimed, Held, Hit, Store, StoreKey
+from ._stream import AnalysisStream, Answer, StoredAnswer
+
+logger = logging.getLogger("nanoreverse")
+
+# Polling for another process's answer: quick at first, then no more than twice a second.
+_FIRST_POLL, _MAX_POLL = 0.02, 0.5
+
+
+class Shared:
+    """One paid call's answer as it arrives, for identical calls in this process to follow."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.opened = False
+        self.ended = False
+        self.error: BaseException | None = None
+        self._changed = anyio.Event()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def open(self) -> None:
+        self.opened = True
+        self._notify()
+
+    def push(self, text: str) -> None:
+        self.parts.append(text)
+        self._notify()
+
+    def end(self, error: BaseException | None) -> None:
+        self.ended, self.error = True, error
+        self._notify()
+
+    async def wait_opened(self) -> None:
+        while not (self.opened or self.ended):
+            await self._changed.wait()
+        if not self.opened and self.error is not None:
+            raise copy.copy(self.error)  # the shared call failed before its answer began
+
+    async def part(self, index: int) -> str:
+        while index >= len(self.parts) and not self.ended:
+            await self._changed.wait()
+        if index < len(self.parts):
+            return self.parts[index]
+        if self.error is not None:
+            received = "".join(self.parts)
+            raise StreamInterruptedError(
+                f"the identical call this one followed ended early ({self.error})",
+                partial_text=received,
+            )
+        return ""
+
+
+class Follower:
+    """An answer read from another task's identical call, live."""
+
+    def __init__(self, shared: Shared) -> None:
+        self._shared = shared
+        self._index = 0
+
+    async def read(self) -> str:
+        text = await self._shared.part(self._index)
+        self._index += 1
+        return text
+
+    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
+        pass
+
+
+class Claim:
+    """The right to pay for one key, renewed in the background while it is held."""
+
+    def __init__(self, store: Store, key: StoreKey, owner: str, source: str) -> None:
+        self.store, self.key, self.owner, self.source = store, key, owner, source
+        self._renewer: asyncio.Task[None] | None = None
+
+    def keep_alive(self, holder: object) -> None:
+        """Renew the lease every third of it while ``holder`` lives (a dropped, never-closed
+        stream stops renewing, so its claim runs out instead of blocking others forever)."""
+        self._renewer = asyncio.get_running_loop().create_task(
+            _renew(self.store, self.key, self.owner, weakref.ref(holder))
+        )
+
+    async def settle(self, *, text: str, complete: bool, error: BaseException | None) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+        if complete:
+            await self.store.finish(self.key, self.owner, text, source=self.source)
+            return
+        code = error.code if isinstance(error, APIError) else None
+        message = str(error) if error is not None else "closed before the end of the answer"
+        await self.store.abandon(
+            self.key, self.owner, source=self.source, code=code, message=message, partial=text
+        )
+
+
+async def _renew(store: Store, key: StoreKey, owner: str, holder: weakref.ref[object]) -> None:
+    while True:
+        await asyncio.sleep(store.lease / 3)
+        if holder() is None:
+            return
+        try:
+            if not await store.renew(key, owner):
+                logger.warning("the claim on %s lapsed and was taken over", key.identity)
+        except Exception as exc:  # a store gone away mid-answer: the answer still counts
+            logger.warning("could not renew the claim on %s: %s", key.identity, exc)
+
+
+class Leader:
+    """The paying call's answer: shared live, stored when read to its end."""
+
+    def __init__(self, inner: Answer, claim: Claim, shared: Shared, on_end: Callable[[], None]):
+        self._inner, self._claim, self._shared, self._on_end = inner, claim, shared, on_end
+
+    async def read(self) -> str:
+        text = await self._inner.read()
+        if text:
+            self._shared.push(text)
+        return text
+
+    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
+        self._on_end()
+        try:
+            await self._inner.close(complete=complete, text=text, error=error)
+            await self._claim.settle(text=text, complete=complete, error=error)
+        finally:
+            early = None if complete else error or StreamInterruptedError("closed early")
+            self._shared.end(early)
+
+
+async def _key(store_scope: str, prepared: Prepared, locale: str, source: object) -> StoreKey:
+    try:
+        identity = await identify(prepared)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {source}: {exc.strerror}", preflight=True) from None
+    return StoreKey(store_scope, identity, locale)
+
+
+async def open_through_store(
+    store: Store,
+    scope: str,
+    shared_calls: dict[StoreKey, Shared],
+    stream: AnalysisStream,
+    prepared: Prepared,
+    refresh: bool,
+    call: Callable[[], Awaitable[Answer]],
+) -> Answer:
+    """The answer for ``stream``: stored, followed, or paid for (``call``) and then stored."""
+    key = await _key(scope, prepared, stream.locale, stream.source)
+    shared = shared_calls.get(key)
+    if shared is not None:
+        await shared.wait_opened()
+        stream.cached = True  # no request of its own: it follows the identical call live
+        return Follower(shared)
+    shared = shared_calls[key] = Shared()  # no await since the look-up: no race in-process
+
+    def forget() -> None:
+        if shared_calls.get(key) is shared:
+            del shared_calls[key]
+
+    try:
+        owner = uuid.uuid4().hex
+        markdown = await _wait_for_claim(store, key, owner, refresh)
+        if markdown is not None:
+            forget()
+            shared.open()
+            shared.push(markdown)
+            shared.end(None)
+            stream.cached = True
+            return StoredAnswer(markdown)
+        claim = Claim(store, key, owner, str(stream.source))
+        claim.keep_alive(stream)
+        try:
+            inner = await call()
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await claim.settle(text="", complete=False, error=exc)
+            raise
+    except BaseException as exc:
+        forget()
+        shared.end(exc)
+        raise
+    shared.open()
+    return Leader(inner, claim, shared, forget)
+
+
+async def _wait_for_claim(store: Store, key: StoreKey, owner: str, refresh: bool) -> str | None:
+    """The stored answer, or None once ``owner`` holds the claim."""
+    poll = _FIRST_POLL
+    while True:
+        found = await store.lookup(key, owner, refresh=refresh)
+        if isinstance(found, Hit):
+            return found.markdown
+        if isinstance(found, Claimed):
+            return None
+        assert isinstance(found, Held)
+        # Another process is paying for it: its answer (or its lease's end) comes first.
+        await anyio.sleep(min(poll, max(found.retry_in, 0.0) + 0.001))
+        poll = min(poll * 1.5, _MAX_POLL)
+        refresh = False  # whoever held it has just asked the API: their answer is fresh

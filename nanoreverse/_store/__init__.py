@@ -1,0 +1,29 @@
+"""Stores of finished analyses: the interface, and one module per backend."""
+
+from ._base import (
+    DEFAULT_LEASE,
+    Claimed,
+    Held,
+    Hit,
+    Lookup,
+    Store,
+    StoredAnswer,
+    StoreKey,
+    scope_of,
+)
+from ._redis import RedisStore
+from ._sqlite import SQLiteStore
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "Claimed",
+    "Held",
+    "Hit",
+    "Lookup",
+    "RedisStore",
+    "SQLiteStore",
+    "Store",
+    "StoreKey",
+    "StoredAnswer",
+    "scope_of",
+]

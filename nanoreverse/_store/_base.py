@@ -1,0 +1,136 @@
+"""What a store of analyses is: finished answers by what the video is, and claims on them.
+
+A store keeps three things per key (the API key's scope, the video's identity, the
+locale): the finished Markdown, a *claim* (who is paying for it now, until when), and a
+log of failed or interrupted attempts. One call goes: ``lookup`` (a hit, a fresh claim,
+or a claim held elsewhere), then for a claim ``renew`` while the answer streams and
+``finish`` (the whole answer) or ``abandon`` (an error, or partial text never served).
+Every decision that two processes could race on is one atomic step of the backend.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal
+
+#: Seconds a claim lasts unless renewed; the holder renews it every third of that.
+DEFAULT_LEASE = 30.0
+
+
+def scope_of(api_key: str) -> str:
+    """A short hash naming an API key in the store: the key itself is never written."""
+    return hashlib.sha256(b"nanoreverse-scope\0" + api_key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class StoreKey:
+    """Where one analysis lives: the key's scope, what the video is, and the locale."""
+
+    scope: str
+    identity: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """The finished answer is stored."""
+
+    markdown: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """No answer yet, and the caller now holds the claim: it makes the call."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """Another caller holds the claim; look again in ``retry_in`` seconds at the latest."""
+
+    retry_in: float
+
+
+Lookup = Hit | Claimed | Held
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A finished answer, as listed by :meth:`Store.answers`."""
+
+    identity: str
+    locale: str
+    source: str
+    markdown: str
+    finished_at: float
+
+
+class Store(abc.ABC):
+    """A store of finished analyses shared by calls, processes and machines.
+
+    Backends: :class:`nanoreverse.SQLiteStore` and :class:`nanoreverse.RedisStore`.
+    """
+
+    lease: float = DEFAULT_LEASE
+
+    @abc.abstractmethod
+    async def lookup(self, key: StoreKey, owner: str, *, refresh: bool = False) -> Lookup:
+        """The answer, or a claim for ``owner``, or how long another holder has left.
+        ``refresh`` ignores a stored answer (the caller means to replace it)."""
+
+    @abc.abstractmethod
+    async def renew(self, key: StoreKey, owner: str) -> bool:
+        """Extend ``owner``'s claim by a lease; False when it is no longer theirs."""
+
+    @abc.abstractmethod
+    async def finish(self, key: StoreKey, owner: str, markdown: str, *, source: str) -> None:
+        """Store the whole answer and drop ``owner``'s claim."""
+
+    @abc.abstractmethod
+    async def abandon(
+        self,
+        key: StoreKey,
+        owner: str,
+        *,
+        source: str,
+        code: str | None,
+        message: str,
+        partial: str = "",
+    ) -> None:
+        """Drop ``owner``'s claim and log why (``partial``: text that is never served)."""
+
+    @abc.abstractmethod
+    async def status(self, key: StoreKey) -> Literal["stored", "claimed"] | None:
+        """Whether the answer is stored, being paid for elsewhere, or neither."""
+
+    @abc.abstractmethod
+    def answers(self, scope: str | None = None) -> AsyncIterator[StoredAnswer]:
+        """Every finished answer of a scope (None: of every scope)."""
+
+    @abc.abstractmethod
+    async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
+        """The failed or interrupted attempts logged for a key: (code, message, partial)."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Close the connection; the store connects again if used after this."""
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def check_lease(lease: float) -> float:
+    if not isinstance(lease, int | float) or not lease > 0:
+        raise ValueError(f"lease must be a number of seconds > 0, got {lease!r}")
+    return float(lease)

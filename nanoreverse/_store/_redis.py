@@ -1,0 +1,225 @@
+"""The shared store on Redis, for processes on several machines; and the Redis plumbing.
+
+Each decision is one Lua script, so it is atomic on the server and costs one round
+trip. Key names are ``NAMESPACE:SCOPE:...`` where SCOPE is a hash of the API key:
+the key itself is never sent to Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from .._errors import StoreError
+from ._base import (
+    DEFAULT_LEASE,
+    Claimed,
+    Held,
+    Hit,
+    Lookup,
+    Store,
+    StoredAnswer,
+    StoreKey,
+    check_lease,
+)
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+T = TypeVar("T")
+
+_INSTALL = "pip install 'nanoreverse[redis]'"
+
+
+def connect(url: str) -> Redis:
+    """A redis-py asyncio client for ``url`` (connects on first use).
+
+    >>> redis = connect("redis://127.0.0.1:6379/0")   # doctest: +SKIP
+    """
+    try:
+        from redis.asyncio import Redis
+    except ImportError:
+        raise ImportError(f"a Redis store or limiter needs redis-py: {_INSTALL}") from None
+    return Redis.from_url(url, socket_connect_timeout=5.0, socket_timeout=30.0)
+
+
+async def call_redis(url: str, what: str, work: Awaitable[T]) -> T:
+    """Await ``work``, turning every Redis failure into one typed error that names the server
+    (without its password)."""
+    from redis.exceptions import RedisError
+
+    try:
+        return await work
+    except RedisError as exc:
+        raise StoreError(f"Redis at {redact(url)} could not {what}: {exc}") from exc
+
+
+def redact(url: str) -> str:
+    """The URL without a password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+_LOOKUP = """
+if ARGV[3] == '0' then
+  local answer = redis.call('HGET', KEYS[1], 'markdown')
+  if answer then return {1, answer} end
+end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return {3, redis.call('PTTL', KEYS[2])} end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return {2}
+"""
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+_FINISH = """
+redis.call('HSET', KEYS[1], 'markdown', ARGV[2], 'source', ARGV[3], 'finished_at', ARGV[4],
+           'identity', ARGV[5], 'locale', ARGV[6])
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+_ABANDON = """
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], -100, -1)
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+
+class RedisStore(Store):
+    """Analyses on a Redis server, shared by processes on several machines.
+
+    ``namespace`` prefixes every key name (after it comes a hash of the API key).
+
+    >>> client = nr.AsyncClient(store=nr.RedisStore("redis://cache:6379/0"))   # doctest: +SKIP
+    """
+
+    def __init__(
+        self, url: str, *, namespace: str = "nanoreverse", lease: float = DEFAULT_LEASE
+    ) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.lease = check_lease(lease)
+        self._redis: Redis | None = None
+        self._scripts: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"RedisStore({redact(self.url)!r}, namespace={self.namespace!r})"
+
+    def _name(self, key: StoreKey, kind: str) -> str:
+        return f"{self.namespace}:{key.scope}:{kind}:{key.identity}:{key.locale}"
+
+    def _script(self, source: str) -> Any:
+        redis = self._client()
+        if source not in self._scripts:
+            self._scripts[source] = redis.register_script(source)
+        return self._scripts[source]
+
+    async def _eval(self, what: str, source: str, keys: list[str], args: list[Any]) -> Any:
+        return await call_redis(self.url, what, self._script(source)(keys=keys, args=args))
+
+    def _claim_keys(self, key: StoreKey, kind: str) -> list[str]:
+        return [self._name(key, kind), self._name(key, "claim")]
+
+    async def lookup(self, key: StoreKey, owner: str, *, refresh: bool = False) -> Lookup:
+        lease_ms = int(self.lease * 1000)
+        result = await self._eval(
+            "look up an analysis",
+            _LOOKUP,
+            self._claim_keys(key, "answer"),
+            [owner, lease_ms, "1" if refresh else "0"],
+        )
+        if result[0] == 1:
+            return Hit(_text(result[1]))
+        if result[0] == 2:
+            return Claimed()
+        return Held(max(int(result[1]), 0) / 1000)
+
+    async def renew(self, key: StoreKey, owner: str) -> bool:
+        lease_ms = int(self.lease * 1000)
+        keys = [self._name(key, "claim")]
+        return bool(await self._eval("renew a claim", _RENEW, keys, [owner, lease_ms]))
+
+    async def finish(self, key: StoreKey, owner: str, markdown: str, *, source: str) -> None:
+        args = [owner, markdown, source, repr(time.time()), key.identity, key.locale]
+        await self._eval("store an answer", _FINISH, self._claim_keys(key, "answer"), args)
+
+    async def abandon(
+        self,
+        key: StoreKey,
+        owner: str,
+        *,
+        source: str,
+        code: str | None,
+        message: str,
+        partial: str = "",
+    ) -> None:
+        entry = {"source": source, "code": code, "message": message, "partial": partial}
+        args = [owner, json.dumps({**entry, "at": time.time()}, ensure_ascii=False)]
+        keys = self._claim_keys(key, "attempts")
+        await self._eval("record a failed attempt", _ABANDON, keys, args)
+
+    async def status(self, key: StoreKey) -> Literal["stored", "claimed"] | None:
+        redis = self._client()
+        answer, claim = self._name(key, "answer"), self._name(key, "claim")
+        if await call_redis(self.url, "look up an analysis", redis.exists(answer)):
+            return "stored"
+        if await call_redis(self.url, "look up an analysis", redis.exists(claim)):
+            return "claimed"
+        return None
+
+    async def answers(self, scope: str | None = None) -> AsyncIterator[StoredAnswer]:
+        redis = self._client()
+        pattern = f"{self.namespace}:{scope or '*'}:answer:*"
+        names = await call_redis(self.url, "list answers", _scan(redis, pattern))
+        for name in sorted(names):
+            fields = await call_redis(self.url, "list answers", redis.hgetall(name))
+            text = {_text(k): _text(v) for k, v in fields.items()}
+            if "markdown" in text:
+                yield StoredAnswer(
+                    text.get("identity", ""),
+                    text.get("locale", ""),
+                    text.get("source", ""),
+                    text["markdown"],
+                    float(text.get("finished_at", 0.0)),
+                )
+
+    async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
+        """The failed or interrupted attempts logged for a key: (code, message, partial)."""
+        redis = self._client()
+        name = self._name(key, "attempts")
+        raw = await call_redis(self.url, "list attempts", redis.lrange(name, 0, -1))
+        entries = [json.loads(item) for item in raw]
+        return [(e["code"], e["message"], e["partial"]) for e in entries]
+
+    def _client(self) -> Redis:
+        if self._redis is None:
+            self._redis = connect(self.url)
+            self._scripts.clear()
+        return self._redis
+
+    async def aclose(self) -> None:
+        redis, self._redis = self._redis, None
+        self._scripts.clear()
+        if redis is not None:
+            await redis.aclose()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+async def _scan(redis: Redis, pattern: str) -> list[bytes]:
+    return [name async for name in redis.scan_iter(match=pattern, count=500)]

@@ -1,0 +1,318 @@
+"""``nanoreverse analyze``: many videos into one output folder, each content paid once.
+
+Every input path gets its output file. The store (an SQLite file in the output folder
+by default, or ``--store redis://…`` shared between machines) knows which contents are
+finished: those are written again from it, free, wherever they now are, and two runs
+on one folder at once wait for each other's answers instead of paying twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from .._batch import Chunk, Event, Result
+from .._client import AsyncClient
+from .._config import API_KEY_ENV, RateLimit
+from .._errors import APIError, NanoReverseError
+from .._shots import parse_analysis
+from .._sources import identify
+from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, StoreKey, scope_of
+from ._inputs import Item, collect
+from ._output import STORE, OutputFolder
+from ._progress import Display
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called."""
+
+
+def open_store(url: str | None, out: Path, *, lease: float = DEFAULT_LEASE) -> Store:
+    """The store a ``--store`` URL names: ``redis://…`` (or ``rediss://``, ``unix://``),
+    ``sqlite:///path`` or a plain path; by default ``analyses.sqlite`` in the output folder."""
+    if url is None:
+        return SQLiteStore(out / STORE, lease=lease)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(url, lease=lease)
+    return SQLiteStore(url.removeprefix("sqlite://"), lease=lease)
+
+
+def api_key(args: argparse.Namespace) -> str | None:
+    if args.api_key_file is not None:
+        try:
+            return str(args.api_key_file.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise UsageError(f"cannot read --api-key-file: {exc.strerror}") from None
+    return os.environ.get(API_KEY_ENV)
+
+
+def _collect(args: argparse.Namespace) -> list[Item]:
+    try:
+        items = collect(args.sources)
+    except OSError as exc:
+        raise UsageError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    if not items:
+        raise UsageError("no videos found in the sources given")
+    return items
+
+
+@contextlib.asynccontextmanager
+async def _endpoint(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
+    if not args.emulator:
+        key = api_key(args)
+        if not key:
+            raise UsageError(
+                f"no API key: set {API_KEY_ENV} or pass --api-key-file "
+                "(or try everything with --emulator, no key needed)"
+            )
+        yield args.base_url, key
+        return
+    from ..testing._emulator import Emulator  # the server side loads only when asked for
+
+    # A demo pace: quick, but slow enough to watch the answers stream in.
+    async with Emulator(ttfb=0.3, chars_per_second=6000, chunk_bytes=256) as emulator:
+        yield emulator.base_url, emulator.api_key
+
+
+@contextlib.asynccontextmanager
+async def _client(
+    args: argparse.Namespace, rate: RateLimit, store: Store | None = None
+) -> AsyncIterator[AsyncClient]:
+    """The client the command's arguments ask for (the real API, or the emulator)."""
+    async with _endpoint(args) as (base_url, key):
+        try:
+            client = AsyncClient(
+                key, base_url=base_url, locale=args.locale, rate_limit=rate, store=store
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        async with client:
+            yield client
+
+
+async def analyze(args: argparse.Namespace, err: Console) -> int:
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be 1 or more")
+    if not args.lease > 0:
+        raise UsageError("--lease must be a number of seconds > 0")
+    try:
+        rate = RateLimit.parse(args.rate)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    items = _collect(args)
+    if len(items) == 1 and args.out is None and not args.dry_run:
+        return await _stream_one(args, items[0], rate, err)
+    folder = OutputFolder(args.out or Path("nanoreverse-out"))
+    store = open_store(args.store, folder.root, lease=args.lease)
+    if args.dry_run:
+        async with store:
+            return await _dry_run(items, folder, store, _dry_run_scope(args), args)
+    folder.sweep()
+    async with _client(args, rate, store) as client:
+        return await _run_batch(client, items, folder, args, err)
+
+
+async def _stream_one(args: argparse.Namespace, item: Item, rate: RateLimit, err: Console) -> int:
+    """One source, no --out: the Markdown goes to stdout as it arrives."""
+    try:
+        # Errors of the request surface on entering the stream, so the try encloses it.
+        async with _client(args, rate) as client, client.analyze(item.source) as stream:
+            async for chunk in stream:
+                sys.stdout.write(chunk)
+                sys.stdout.flush()
+    except NanoReverseError as exc:
+        err.print(f"nanoreverse: {exc}", markup=False, highlight=False)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# -- the dry run ------------------------------------------------------------------------------
+
+
+def _dry_run_scope(args: argparse.Namespace) -> str:
+    if args.emulator:
+        from ..testing._emulator import DEFAULT_KEY
+
+        return scope_of(DEFAULT_KEY)
+    return scope_of(api_key(args) or "")
+
+
+async def _plan(item: Item, store: Store, scope: str, locale: str, force: bool) -> str:
+    """What a run would do with one video: ``refused: why``, ``stored``, ``claimed`` or ``pay``."""
+    try:
+        prepared = await item.source.prepare()
+        identity = await identify(prepared)
+    except APIError as exc:
+        return f"refused: {exc.message}"
+    except OSError as exc:
+        return f"refused: cannot read it ({exc.strerror})"
+    status = None if force else await store.status(StoreKey(scope, identity, locale))
+    return status or "pay"
+
+
+async def _dry_run(
+    items: list[Item], folder: OutputFolder, store: Store, scope: str, args: argparse.Namespace
+) -> int:
+    counts: collections.Counter[str] = collections.Counter()
+    for item in items:
+        plan = await _plan(item, store, scope, args.locale, args.force)
+        kind = plan.partition(":")[0]
+        counts[kind] += 1
+        target = folder.path_for(item.stem, ".md")
+        label = {"pay": "to pay", "claimed": "claimed"}.get(kind, kind)
+        detail = f"  ({plan})" if kind == "refused" else ""
+        print(f"{label:8}  {item.display}  ->  {target}{detail}")
+    print(
+        f"{counts['pay']} to pay (at most {counts['pay']} credits), {counts['stored']} stored "
+        f"(free), {counts['claimed']} being analysed by another run, "
+        f"{counts['refused']} refused before sending."
+    )
+    return EXIT_OK
+
+
+# -- the batch --------------------------------------------------------------------------------
+
+
+async def _run_batch(
+    client: AsyncClient,
+    items: list[Item],
+    folder: OutputFolder,
+    args: argparse.Namespace,
+    err: Console,
+) -> int:
+    interrupted = _cancel_on_sigint()
+    live = err.is_terminal and not args.quiet
+    tally = _Tally()
+    display = Display(err, len(items), live=live, quiet=args.quiet)
+
+    def on_event(event: Event) -> None:
+        if not isinstance(event, Chunk):
+            display.on_event(event)
+
+    try:
+        with display:
+            async with client.analyze_many(
+                [item.source for item in items],
+                concurrency=args.concurrency,
+                max_credits=args.max_credits,
+                on_event=on_event,
+                refresh=args.force,
+            ) as results:
+                display.results = results
+                async for result in results:
+                    _save(folder, items[result.index], result, args.format)
+                    tally.add(result)
+    except asyncio.CancelledError:
+        if not interrupted.is_set():
+            raise
+        _uncancel()
+    _summary(err, len(items), tally, folder)
+    if interrupted.is_set():
+        return EXIT_INTERRUPTED
+    if tally.refused_before_sending == len(items):
+        return EXIT_USAGE
+    return EXIT_FAILED if tally.failed or tally.taken < len(items) else EXIT_OK
+
+
+@dataclass
+class _Tally:
+    """What the run saved, counted as results are taken (the results themselves are not kept)."""
+
+    taken: int = 0
+    analysed: int = 0
+    from_store: int = 0
+    credits: int = 0
+    refused_before_sending: int = 0
+    failed: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def add(self, result: Result) -> None:
+        self.taken += 1
+        self.credits += result.paid
+        if result.ok:
+            if result.cached:
+                self.from_store += 1
+            else:
+                self.analysed += 1
+            return
+        error = result.error
+        self.failed[getattr(error, "code", None) or type(error).__name__] += 1
+        self.refused_before_sending += isinstance(error, APIError) and error.preflight
+
+
+def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
+    if result.ok:
+        if fmt in ("md", "both"):
+            folder.write(item.stem, ".md", result.markdown)
+        if fmt in ("json", "both"):
+            analysis = parse_analysis(result.markdown).to_dict()
+            document = {"source": item.display, "locale": result.locale, **analysis}
+            folder.write(item.stem, ".json", json.dumps(document, ensure_ascii=False, indent=2))
+        folder.remove(item.stem, ".partial.md")
+        return
+    error = result.error
+    if result.markdown:
+        # Paid-for text is never thrown away, even when the answer broke off.
+        folder.write(item.stem, ".partial.md", result.markdown)
+    folder.record_failure(
+        source=item.display,
+        locale=result.locale,
+        errorCode=getattr(error, "code", None),
+        status=getattr(error, "status", None),
+        error=type(error).__name__,
+        message=str(error),
+        attempts=result.attempts,
+        partial_chars=len(result.markdown),
+    )
+
+
+def _summary(err: Console, total: int, tally: _Tally, folder: OutputFolder) -> None:
+    failed = tally.failed.total()
+    line = f"{tally.analysed} analysed, {failed} failed"
+    if tally.from_store:
+        line += f", {tally.from_store} from the store (free)"
+    if tally.taken < total:
+        line += f", {total - tally.taken} not started"
+    err.print(f"{line}; {tally.credits} credits spent. Output: {folder.root}", markup=False)
+    for code, count in tally.failed.most_common():
+        err.print(f"  {count} × {code}", markup=False)
+    if failed:
+        err.print(
+            f"  details: {folder.root / 'failures.jsonl'}; run again to retry them.", markup=False
+        )
+
+
+def _cancel_on_sigint() -> asyncio.Event:
+    """Ctrl-C cancels the batch (finishing the file being written) instead of killing it."""
+    interrupted = asyncio.Event()
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def handler() -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        interrupted.set()
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, handler)
+    return interrupted
+
+
+def _uncancel() -> None:
+    task = asyncio.current_task()
+    if task is not None and hasattr(task, "uncancel"):
+        task.uncancel()
