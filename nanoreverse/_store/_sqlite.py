@@ -1,7 +1,9 @@
 """The embedded store: one SQLite file, in WAL mode, shared safely by processes on one machine.
 
-A claim is taken in one ``BEGIN IMMEDIATE`` transaction (SQLite's write lock), so two
-processes can never both find the key free. Times are wall-clock, because leases are
+A claim is taken by one ``INSERT … ON CONFLICT … RETURNING`` statement, atomic under
+SQLite's write lock, so two processes can never both find the key free; storing an
+answer ends the claim in the same statement (a trigger). Each statement is one trip to
+aiosqlite's thread, which is most of what a store costs a call. Times are wall-clock, because leases are
 compared across processes.
 """
 
@@ -35,6 +37,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
     markdown TEXT NOT NULL, source TEXT NOT NULL, finished_at REAL NOT NULL,
+    finished_by TEXT NOT NULL,
     PRIMARY KEY (scope, identity, locale));
 CREATE TABLE IF NOT EXISTS claims (
     scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
@@ -43,7 +46,26 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS attempts (
     scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
     source TEXT NOT NULL, code TEXT, message TEXT NOT NULL, partial TEXT NOT NULL,
-    at REAL NOT NULL);
+    at REAL NOT NULL, owner TEXT NOT NULL);
+-- Storing an answer, or logging an attempt, ends its owner's claim in the same statement.
+CREATE TRIGGER IF NOT EXISTS answer_ends_claim AFTER INSERT ON answers BEGIN
+    DELETE FROM claims WHERE scope = NEW.scope AND identity = NEW.identity
+        AND locale = NEW.locale AND owner = NEW.finished_by;
+END;
+CREATE TRIGGER IF NOT EXISTS attempt_ends_claim AFTER INSERT ON attempts BEGIN
+    DELETE FROM claims WHERE scope = NEW.scope AND identity = NEW.identity
+        AND locale = NEW.locale AND owner = NEW.owner;
+END;
+"""
+
+# One statement, so atomic with no transaction around it: the claim is taken when no
+# answer is stored (unless refreshing) and no one else holds a live claim.
+_CLAIM = """
+INSERT INTO claims SELECT ?1, ?2, ?3, ?4, ?5
+WHERE ?6 OR NOT EXISTS (SELECT 1 FROM answers WHERE scope = ?1 AND identity = ?2 AND locale = ?3)
+ON CONFLICT (scope, identity, locale) DO UPDATE SET owner = ?4, expires_at = ?5
+WHERE claims.owner = ?4 OR claims.expires_at <= ?7
+RETURNING owner
 """
 
 _KEY = "scope = ? AND identity = ? AND locale = ?"
@@ -97,38 +119,21 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             raise StoreError(f"the store {self.path} could not {what}: {exc}") from exc
 
-    async def _transaction(
-        self, what: str, work: Callable[[aiosqlite.Connection], Awaitable[T]]
-    ) -> T:
-        async def atomically(db: aiosqlite.Connection) -> T:
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                result = await work(db)
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
-            return result
-
-        return await self._run(what, atomically)
-
     async def lookup(self, key: StoreKey, owner: str, *, refresh: bool = False) -> Lookup:
         async def work(db: aiosqlite.Connection) -> Lookup:
             now = time.time()
-            if not refresh:
-                found = await _one(db, f"SELECT markdown FROM answers WHERE {_KEY}", _key(key))
-                if found is not None:
-                    return Hit(found[0])
-            claim = await _one(db, f"SELECT owner, expires_at FROM claims WHERE {_KEY}", _key(key))
-            if claim is not None and claim[0] != owner and claim[1] > now:
-                return Held(claim[1] - now)
-            await db.execute(
-                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?)",
-                (*_key(key), owner, now + self.lease),
-            )
-            return Claimed()
+            # The claim first: a miss (the call that pays) then costs one statement.
+            claim = (*_key(key), owner, now + self.lease, refresh, now)
+            if await _one(db, _CLAIM, claim) is not None:
+                return Claimed()
+            answer = f"SELECT markdown FROM answers WHERE {_KEY}"
+            if not refresh and (found := await _one(db, answer, _key(key))) is not None:
+                return Hit(found[0])
+            expiry = f"SELECT expires_at FROM claims WHERE {_KEY}"
+            held = await _one(db, expiry, _key(key))
+            return Held(max(held[0] - now, 0.0) if held is not None else 0.0)
 
-        return await self._transaction("look up an analysis", work)
+        return await self._run("look up an analysis", work)
 
     async def renew(self, key: StoreKey, owner: str) -> bool:
         async def work(db: aiosqlite.Connection) -> bool:
@@ -141,14 +146,9 @@ class SQLiteStore(Store):
         return await self._run("renew a claim", work)
 
     async def finish(self, key: StoreKey, owner: str, markdown: str, *, source: str) -> None:
-        async def work(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                (*_key(key), markdown, source, time.time()),
-            )
-            await db.execute(f"DELETE FROM claims WHERE {_KEY} AND owner = ?", (*_key(key), owner))
-
-        await self._transaction("store an answer", work)
+        row = (*_key(key), markdown, source, time.time(), owner)
+        insert = "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)"
+        await self._run("store an answer", lambda db: db.execute(insert, row))
 
     async def abandon(
         self,
@@ -160,14 +160,9 @@ class SQLiteStore(Store):
         message: str,
         partial: str = "",
     ) -> None:
-        async def work(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*_key(key), source, code, message, partial, time.time()),
-            )
-            await db.execute(f"DELETE FROM claims WHERE {_KEY} AND owner = ?", (*_key(key), owner))
-
-        await self._transaction("record a failed attempt", work)
+        row = (*_key(key), source, code, message, partial, time.time(), owner)
+        insert = "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        await self._run("record a failed attempt", lambda db: db.execute(insert, row))
 
     async def status(self, key: StoreKey) -> Literal["stored", "claimed"] | None:
         async def work(db: aiosqlite.Connection) -> Literal["stored", "claimed"] | None:
@@ -204,13 +199,12 @@ class SQLiteStore(Store):
 async def _one(
     db: aiosqlite.Connection, query: str, parameters: tuple[object, ...]
 ) -> sqlite3.Row | None:
-    async with db.execute(query, parameters) as cursor:
-        row: sqlite3.Row | None = await cursor.fetchone()
-        return row
+    rows = await _all(db, query, parameters)
+    return rows[0] if rows else None
 
 
 async def _all(
     db: aiosqlite.Connection, query: str, parameters: tuple[object, ...]
 ) -> list[sqlite3.Row]:
-    async with db.execute(query, parameters) as cursor:
-        return list(await cursor.fetchall())
+    # One trip to aiosqlite's thread per statement (execute, then fetch, would be two).
+    return list(await db.execute_fetchall(query, parameters))

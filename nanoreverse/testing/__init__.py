@@ -9,6 +9,7 @@
 
 from ._answers import plan_shots, shot_count
 from ._emulator import DEFAULT_KEY, Emulator, Fault, RequestRecord
+from ._redis import RedisServer, redis_server_binary
 from ._serve import EmulatorProcess
 
 __all__ = [
@@ -16,7 +17,9 @@ __all__ = [
     "Emulator",
     "EmulatorProcess",
     "Fault",
+    "RedisServer",
     "RequestRecord",
     "plan_shots",
+    "redis_server_binary",
     "shot_count",
 ]

@@ -1,0 +1,185 @@
+"""Store: what a store of analyses costs and saves.
+
+- A hit's time to first chunk: from ``client.analyze(link)`` to holding the first piece
+  of the stored answer, no request made (targets: p99 ≤ 1 ms on SQLite, ≤ 2 ms on Redis
+  over loopback).
+- The overhead a store adds to a miss: client CPU per call (all threads, so aiosqlite's
+  too) with a fresh store against without one, so that every call misses; the median
+  (min–max) of paired, interleaved runs. Two kinds of call: YouTube links answered at
+  once (the smallest call there is, so the store's bookkeeping shows whole) and 30 MiB
+  uploads (the command line's main job), where the sha256 that names the file is shown
+  apart (target: bookkeeping ≤ 5 % of a call's client CPU).
+- The sha256 that names an uploaded file: GB/s through ``identify`` (target ≥ 1 GB/s).
+
+The emulator runs in its own process (instant answers, no limit); Redis is a real
+redis-server on loopback.
+
+    python benchmarks/store.py [--quick] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nanoreverse as nr
+from nanoreverse._sources import identify
+from nanoreverse.testing import EmulatorProcess, RedisServer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import arguments, make_mp4, median, paired, report, spread, table
+
+CONCURRENCY = 8
+
+
+def link(index: int) -> str:
+    return f"https://www.youtube.com/watch?v={index:011d}"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def hit_ttfc(emu: EmulatorProcess, store: nr.Store, count: int) -> dict[str, float]:
+    async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, store=store) as client:
+        await client.analyze(link(0)).text()  # the one miss: now it is stored
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            stream = client.analyze(link(0))
+            await stream.__anext__()
+            times.append(time.perf_counter() - started)
+            assert stream.cached
+            await stream.aclose()
+    return {"p50_ms": percentile(times, 0.5) * 1e3, "p99_ms": percentile(times, 0.99) * 1e3}
+
+
+async def miss_cpu(
+    emu: EmulatorProcess, store: nr.Store | None, sources: list[nr.SourceLike]
+) -> float:
+    """Client CPU seconds per call for calls that all miss."""
+    async with nr.AsyncClient(
+        emu.api_key, base_url=emu.base_url, rate_limit=None, store=store
+    ) as client:
+        await client.analyze(link(10**9)).text()  # warm up connections and the store
+        cpu = time.process_time()
+        async with client.analyze_many(sources, concurrency=CONCURRENCY) as results:
+            async for result in results:
+                assert result.ok and not result.cached, result.error
+        return (time.process_time() - cpu) / len(sources)
+
+
+async def hashing(size: int) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        path = make_mp4(Path(folder) / "video.mp4", size)
+        prepared = await nr.VideoFile(path).prepare()
+        await identify(prepared)  # read once, so the page cache holds it as in a real run
+        started = time.perf_counter()
+        await identify(prepared)
+        return size / (time.perf_counter() - started) / 1e9
+
+
+def distinct_files(folder: Path, count: int, size: int) -> list[nr.SourceLike]:
+    paths: list[nr.SourceLike] = []
+    for index in range(count):
+        path = make_mp4(folder / f"v{index}.mp4", size)
+        with path.open("r+b") as handle:  # distinct contents, so each is its own miss
+            handle.seek(size - 8)
+            handle.write(index.to_bytes(8, "big"))
+        paths.append(path)
+    return paths
+
+
+async def overhead(
+    emu: EmulatorProcess, fresh: Callable[[], nr.Store], sources: list[nr.SourceLike], repeat: int
+) -> tuple[list[float], list[float]]:
+    plain, stored = [], []
+    for _ in range(repeat):  # paired and interleaved: the machine's drift hits both alike
+        plain.append(await miss_cpu(emu, None, sources))
+        stored.append(await miss_cpu(emu, fresh(), sources))
+    return plain, stored
+
+
+def percent(ours: list[float], theirs: list[float]) -> dict[str, float]:
+    return {k: (v - 1) * 100 for k, v in paired(ours, theirs).items()}
+
+
+async def measure(quick: bool, repeat: int) -> tuple[str, dict[str, object]]:
+    hits, calls, uploads = (100, 50, 4) if quick else (2000, 400, 24)
+    size = (2 if quick else 30) * 2**20
+    gbps = statistics.median([await hashing(size) for _ in range(3)])
+    rows: list[list[object]] = []
+    figures: dict[str, object] = {"sha256_gb_per_s": gbps}
+    server = ("--rate-limit", "none", "--skip-decode")
+    with (
+        EmulatorProcess(*server) as emu,
+        RedisServer() as redis,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        files = distinct_files(Path(folder), uploads, size)
+        links: list[nr.SourceLike] = [link(index) for index in range(calls)]
+        count = iter(range(10**6))
+        backends: dict[str, Callable[[], nr.Store]] = {
+            "sqlite": lambda: nr.SQLiteStore(Path(folder) / f"s{next(count)}.sqlite"),
+            "redis": lambda: nr.RedisStore(redis.url, namespace=f"bench{next(count)}"),
+        }
+        for name, fresh in backends.items():
+            ttfc = await hit_ttfc(emu, fresh(), hits)
+            link_plain, link_store = await overhead(emu, fresh, links, repeat)
+            file_plain, file_store = await overhead(emu, fresh, files, repeat)
+            hash_ms = size / gbps / 1e6
+            bookkeeping = [s - hash_ms / 1e3 for s in file_store]
+            link_pct, file_pct = percent(link_store, link_plain), percent(file_store, file_plain)
+            book_pct = percent(bookkeeping, file_plain)
+            target = 1.0 if name == "sqlite" else 2.0
+            rows.append(
+                [
+                    name,
+                    f"{ttfc['p50_ms']:.3f} / {ttfc['p99_ms']:.3f} (p99 ≤ {target:g})",
+                    f"{median(link_plain) * 1e3:.3f} → {median(link_store) * 1e3:.3f}",
+                    spread(link_pct, 0),
+                    f"{median(file_plain) * 1e3:.1f} → {median(file_store) * 1e3:.1f}",
+                    spread(file_pct, 0),
+                    spread(book_pct, 1),
+                ]
+            )
+            figures[name] = {
+                "hit_ttfc_ms": ttfc,
+                "link_miss_cpu_ms": [median(link_plain) * 1e3, median(link_store) * 1e3],
+                "link_miss_overhead_percent": link_pct,
+                "upload_miss_cpu_ms": [median(file_plain) * 1e3, median(file_store) * 1e3],
+                "upload_miss_overhead_percent": file_pct,
+                "upload_bookkeeping_percent": book_pct,
+            }
+    text = table(
+        f"Store: {hits} hits; misses as {repeat} paired runs of {calls} links and of {uploads} "
+        f"uploads of {size // 2**20} MiB (concurrency {CONCURRENCY}); sha256 through "
+        f"identify {gbps:.2f} GB/s (≥ 1)",
+        [
+            "backend",
+            "hit TTFC ms p50 / p99",
+            "link miss CPU ms, no store → store",
+            "link overhead %",
+            "upload miss CPU ms, no store → store",
+            "upload overhead %, with sha256",
+            "upload bookkeeping % (≤ 5)",
+        ],
+        rows,
+    )
+    return text, figures
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", default_repeat=7)
+    text, figures = asyncio.run(measure(args.quick, args.repeat))
+    report("store", args, text, figures)
+
+
+if __name__ == "__main__":
+    main()
