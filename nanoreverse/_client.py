@@ -49,7 +49,7 @@ from ._errors import (
     ServiceUnavailableError,
     error_from_response,
 )
-from ._ratelimit import Limiter
+from ._ratelimit import make_limiter
 from ._retry import RetryPolicy, parse_retry_after
 from ._sources import Prepared, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
@@ -161,7 +161,6 @@ class AsyncClient:
         self.max_retries = max_retries
         self.timeout = timeout
         self.backoff = backoff
-        self.limiter = Limiter(rate_limit)
         self._retry = RetryPolicy(max_retries, backoff)
         self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         self._url = self.base_url + ENDPOINT
@@ -179,6 +178,7 @@ class AsyncClient:
         #: Finished analyses by what the video is (None: every call asks the API).
         self.store = store
         self._scope = scope_of(self._api_key or "")
+        self.limiter = make_limiter(rate_limit, self._scope)
         self._shared_calls: dict[StoreKey, Shared] = {}
 
     @property
@@ -206,6 +206,7 @@ class AsyncClient:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+        await self.limiter.aclose()
         if self.store is not None:
             await self.store.aclose()
 

@@ -45,6 +45,10 @@ class RateLimit:
     window so that network jitter never lands a call in the server's previous
     window; by default 20 ms plus 0.1 % of ``per``.
 
+    ``shared="redis://host:6379/0"`` keeps the window on Redis, shared by every
+    process and machine that uses the same API key (key names: ``namespace``,
+    then a hash of the API key, never the key itself).
+
     >>> RateLimit(100, per=3600.0)
     RateLimit(calls=100, per=3600.0, margin=3.62)
     """
@@ -52,6 +56,8 @@ class RateLimit:
     calls: int
     per: float = 3600.0
     margin: float = -1.0
+    shared: str | None = None
+    namespace: str = "nanoreverse"
 
     def __post_init__(self) -> None:
         if not isinstance(self.calls, int) or self.calls < 1:
@@ -60,6 +66,20 @@ class RateLimit:
             raise ValueError(f"RateLimit per must be a number of seconds > 0, got {self.per!r}")
         if self.margin < 0:
             object.__setattr__(self, "margin", round(0.02 + self.per * 0.001, 6))
+        if self.shared is not None and not self.shared.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError(
+                f"RateLimit shared must be a Redis URL (redis://host:6379/0), got {self.shared!r}"
+            )
+
+    def __repr__(self) -> str:
+        text = f"RateLimit(calls={self.calls}, per={self.per}, margin={self.margin}"
+        if self.shared is not None:
+            from ._store._redis import redact
+
+            text += f", shared={redact(self.shared)!r}, namespace={self.namespace!r}"
+        return text + ")"
 
     @classmethod
     def parse(cls, text: str) -> RateLimit:

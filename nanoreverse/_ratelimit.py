@@ -18,10 +18,47 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import anyio
 
 from ._config import RateLimit
+
+
+class RateLimiter(Protocol):
+    """What the client holds to pace its calls, in-process or shared (``_fleet.py``)."""
+
+    rate: RateLimit | None
+
+    async def acquire(self, on_wait: Callable[[float], None] | None = None) -> Any:
+        """Wait until a call may start; returns its slot."""
+
+    def sent(self, slot: Any, at: float | None = None) -> None:
+        """The slot's request is fully sent."""
+
+    def release(self, slot: Any) -> None:
+        """The slot's call never reached the server."""
+
+    def answered(self, slot: Any, *, accepted: bool, learn: bool = True) -> None:
+        """The server answered (``accepted=False``: a 429)."""
+
+    def pause(self, seconds: float) -> None:
+        """Hold every call for ``seconds``."""
+
+    def estimate(self, calls: int, now: float | None = None) -> float:
+        """Rough seconds until ``calls`` more calls could all have started."""
+
+    async def aclose(self) -> None:
+        """Finish pending updates and close connections."""
+
+
+def make_limiter(rate: RateLimit | None, scope: str) -> RateLimiter:
+    """The in-process limiter, or the one shared on Redis when ``rate.shared`` is set."""
+    if rate is not None and rate.shared is not None:
+        from ._fleet import RedisLimiter
+
+        return RedisLimiter(rate, scope)
+    return Limiter(rate)
 
 
 @dataclass(eq=False)
@@ -223,6 +260,9 @@ class Limiter:
         if self._changed is not None:
             self._changed.set()
             self._changed = None
+
+    async def aclose(self) -> None:
+        """Nothing to close: the state lives in this process."""
 
     def __repr__(self) -> str:
         return f"<Limiter rate={self.rate!r} limit={self.limit}>"

@@ -522,3 +522,13 @@ def test_the_emulator_command_prints_its_address_and_key() -> None:
         process.wait(10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+async def test_max_records_bounds_memory_and_keeps_counters_exact() -> None:
+    async with Emulator(rate_limit=None, max_records=3) as emu:
+        async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=None) as client:
+            for _ in range(5):
+                await client.analyze("https://youtu.be/W-15-UmGP5s").text()
+    assert len(emu.requests) == 3 and [r.number for r in emu.requests] == [3, 4, 5]
+    assert emu.stats()["requests"] == 5 and emu.statuses() == {200: 5}
+    assert emu.credits_used() == 5

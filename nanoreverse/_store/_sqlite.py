@@ -3,8 +3,8 @@
 A claim is taken by one ``INSERT … ON CONFLICT … RETURNING`` statement, atomic under
 SQLite's write lock, so two processes can never both find the key free; storing an
 answer ends the claim in the same statement (a trigger). Each statement is one trip to
-aiosqlite's thread, which is most of what a store costs a call. Times are wall-clock, because leases are
-compared across processes.
+aiosqlite's thread, which is most of what a store costs a call. Times are wall-clock,
+because leases are compared across processes.
 """
 
 from __future__ import annotations

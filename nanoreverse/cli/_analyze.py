@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -109,7 +110,7 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
     if not args.lease > 0:
         raise UsageError("--lease must be a number of seconds > 0")
     try:
-        rate = RateLimit.parse(args.rate)
+        rate = dataclasses.replace(RateLimit.parse(args.rate), shared=args.shared_rate)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     items = _collect(args)

@@ -59,6 +59,11 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
     analyze.add_argument(
         "--rate", default="100/3600", help="client-side limit CALLS/SECONDS (default 100/3600)"
     )
+    analyze.add_argument(
+        "--shared-rate",
+        metavar="REDIS_URL",
+        help="keep --rate on Redis, shared by every process and machine using this key",
+    )
     analyze.add_argument("--max-credits", type=int, help="never start more calls than this")
     analyze.add_argument("--format", choices=["md", "json", "both"], default="md")
     analyze.add_argument(

@@ -197,6 +197,7 @@ class Emulator:
         fault_rates: dict[Fault, float] | None = None,
         seed: int = 0,
         decode_uploads: bool = True,
+        max_records: int | None = 10_000,
     ) -> None:
         if not api_keys:
             raise ValueError("the emulator needs at least one API key")
@@ -211,7 +212,11 @@ class Emulator:
         self.chunk_bytes = max(1, chunk_bytes)
         self.fault_rates = dict(fault_rates or {})
         self.decode_uploads = decode_uploads
+        #: The latest ``max_records`` requests (None: all); the counters stay exact.
         self.requests: list[RequestRecord] = []
+        self.max_records = max_records
+        self._count = 0
+        self._finished: collections.Counter[int | None] = collections.Counter()
         self.in_flight = 0
         self.max_in_flight = 0
         self._keys = {key: _Key(credits) for key in api_keys}
@@ -239,13 +244,16 @@ class Emulator:
         self._keys[api_key or self.api_key].credits = credits
 
     def statuses(self) -> collections.Counter[int | None]:
-        """How many requests ended with each HTTP status (None: no answer)."""
-        return collections.Counter(r.status for r in self.requests)
+        """How many requests ended with each HTTP status (None: no answer, or still going)."""
+        counts = collections.Counter(self._finished)
+        if self.in_flight:
+            counts[None] += self.in_flight
+        return counts
 
     def stats(self) -> dict[str, Any]:
         """A JSON-ready summary, also served at ``GET /_emulator/stats``."""
         return {
-            "requests": len(self.requests),
+            "requests": self._count,
             "statuses": {str(k): v for k, v in self.statuses().items()},
             "max_in_flight": self.max_in_flight,
             "in_flight": self.in_flight,
@@ -262,6 +270,8 @@ class Emulator:
     def reset(self) -> None:
         """Forget recorded requests, scripted faults, windows and counters."""
         self.requests.clear()
+        self._count = 0
+        self._finished.clear()
         self._script.clear()
         self.max_in_flight = 0
         for key in self._keys.values():
@@ -335,13 +345,16 @@ class Emulator:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         record = RequestRecord(
-            number=len(self.requests) + 1,
+            number=self._count + 1,
             started=time.monotonic(),
             user_agent=request.headers.get("User-Agent"),
             content_length=request.content_length,
             chunked="chunked" in request.headers.get("Transfer-Encoding", "").lower(),
         )
         self.requests.append(record)
+        if self.max_records is not None and len(self.requests) > self.max_records:
+            del self.requests[0]
+        self._count += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -349,6 +362,7 @@ class Emulator:
         finally:
             self.in_flight -= 1
             record.ended = time.monotonic()
+            self._finished[record.status] += 1
 
     async def _answer(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
         # The order a real service works in: who is asking, may they ask now, is the

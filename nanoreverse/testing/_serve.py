@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="benchmarks only: check uploads but do not decode them past 256 KiB",
     )
+    parser.add_argument(
+        "--max-records",
+        type=int,
+        default=10_000,
+        help="requests kept for inspection, the latest (0: all; the counters stay exact)",
+    )
     parser.add_argument("--json", action="store_true", help="print the address as one JSON line")
 
 
@@ -60,6 +66,7 @@ def emulator_from(args: argparse.Namespace) -> Emulator:
         chars_per_second=args.chars_per_second,
         chunk_bytes=args.chunk_bytes,
         decode_uploads=not args.skip_decode,
+        max_records=args.max_records or None,
     )
 
 

@@ -1,0 +1,151 @@
+"""One key's rate limit shared on a real redis-server by real processes (the command line),
+against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import nanoreverse as nr
+from nanoreverse.testing import Emulator, Fault
+
+from .conftest import FAST
+from .test_cli import SECRET, start
+
+pytestmark = pytest.mark.slow
+
+
+def links(process: int, count: int) -> list[str]:
+    return [f"https://www.youtube.com/watch?v={process:04d}{n:07d}" for n in range(count)]
+
+
+def fleet(
+    emu: Emulator, redis_url: str, tmp_path: Path, *, processes: int, calls: int, rate: str
+) -> list[subprocess.Popen[str]]:
+    """``processes`` runs of the command, each with its own links and folder, one shared limit."""
+    runs = []
+    for process in range(processes):
+        runs.append(
+            start(
+                "analyze",
+                *links(process, calls),
+                "--out",
+                str(tmp_path / f"out{process}"),
+                "--base-url",
+                emu.base_url,
+                "--rate",
+                rate,
+                "--shared-rate",
+                redis_url,
+                "--concurrency",
+                "4",
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        )
+    return runs
+
+
+def finish(runs: list[subprocess.Popen[str]]) -> None:
+    for process in runs:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(api_keys=(SECRET,), rate_limit=nr.RateLimit(20, per=1.0)).in_thread() as e:
+        yield e
+
+
+def max_started_in_any_window(emu: Emulator, per: float) -> int:
+    starts = sorted(r.started for r in emu.requests if r.status == 200)
+    return max(sum(1 for t in starts if s <= t < s + per) for s in starts)
+
+
+def test_four_processes_keep_to_the_limit_with_no_429(
+    emu: Emulator, redis_url: str, tmp_path: Path
+) -> None:
+    finish(fleet(emu, redis_url, tmp_path, processes=4, calls=15, rate="20/1"))
+    assert emu.statuses() == {200: 60}
+    assert max_started_in_any_window(emu, 1.0) <= 20
+
+
+def test_a_429_with_retry_after_holds_every_process(
+    emu: Emulator, redis_url: str, tmp_path: Path
+) -> None:
+    emu.rate_limit = None
+    emu.script(*([None] * 6), Fault.rate_limited(retry_after=2))
+    finish(fleet(emu, redis_url, tmp_path, processes=4, calls=6, rate="1000/1"))
+    (refused,) = [r for r in emu.requests if r.status == 429]
+    assert refused.ended is not None
+    started_during_pause = [
+        r for r in emu.requests if refused.ended + 0.05 < r.started < refused.ended + 1.95
+    ]
+    assert not started_during_pause
+    assert sum(1 for r in emu.requests if r.status == 200) == 24
+
+
+def test_the_fleet_learns_an_unknown_lower_limit(
+    emu: Emulator, redis_url: str, tmp_path: Path
+) -> None:
+    finish(fleet(emu, redis_url, tmp_path, processes=4, calls=30, rate="40/1"))
+    statuses = emu.statuses()
+    assert statuses[200] == 120
+    assert statuses[429] <= 0.1 * 120, statuses
+
+
+def test_a_killed_process_does_not_hold_the_others(
+    emu: Emulator, redis_url: str, tmp_path: Path
+) -> None:
+    runs = fleet(emu, redis_url, tmp_path, processes=4, calls=15, rate="20/1")
+    victim = runs.pop()
+    deadline = time.monotonic() + 30
+    while sum(1 for r in emu.requests if r.status == 200) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=10)  # reaped, its pipe closed
+    finish(runs)
+    assert emu.statuses().get(429, 0) == 0
+    assert max_started_in_any_window(emu, 1.0) <= 20
+
+
+async def test_two_clients_share_a_window_in_one_process(redis_url: str) -> None:
+    async with Emulator(rate_limit=nr.RateLimit(5, per=1.0)) as emu:
+        rate = nr.RateLimit(5, per=1.0, shared=redis_url, namespace="two-clients")
+        clients = [
+            nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=rate, backoff=FAST)
+            for _ in range(2)
+        ]
+        try:
+
+            async def run(client: nr.AsyncClient, first: int) -> None:
+                sources = [f"https://youtu.be/{n:011d}" for n in range(first, first + 6)]
+                async with client.analyze_many(sources, concurrency=3) as results:
+                    async for result in results:
+                        assert result.ok, result.error
+
+            await asyncio.gather(run(clients[0], 0), run(clients[1], 100))
+        finally:
+            for client in clients:
+                await client.aclose()
+    assert emu.statuses() == {200: 12}
+    assert "redis://127.0.0.1" in repr(rate) and "shared" in repr(rate)
+
+
+def test_an_unreachable_redis_is_a_clear_error_and_nothing_is_sent(emu: Emulator) -> None:
+    async def main() -> None:
+        rate = nr.RateLimit(5, per=1.0, shared="redis://:hunter2@127.0.0.1:1/0")
+        async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=rate) as client:
+            with pytest.raises(nr.StoreError) as caught:
+                await client.analyze("https://youtu.be/W-15-UmGP5s").text()
+            assert "hunter2" not in str(caught.value)
+
+    asyncio.run(main())
+    assert not emu.requests
