@@ -2,8 +2,11 @@
 
 P = 1, 2, 4, 8 processes each make N calls (distinct links, instant answers, concurrency
 4), all told the server's real limit and sharing it through a real redis-server. They
-start together at an agreed moment; the fleet's wall time is compared with the ideal
-(N·P − R) / R windows (the first R start at once: a sliding window allows that burst).
+start together at an agreed moment; the fleet's wall time is compared with the ideal:
+the first R start at once (a sliding window allows that burst), and call R + k can start
+no sooner than ceil(k / R) windows later, so the ideal is ceil((N·P − R) / R) windows
+((N·P − R) / R, as a fluid rate would have it, is below what any sliding window allows
+when N·P − R is not a multiple of R).
 Also the 429s the server answered (target: none), the Redis round trips per call, and
 the limiter time per call: the time spent in the round trips that decide whether a call
 may start (those a call waits on; target ≤ 1 ms on loopback).
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import subprocess
 import sys
 import time
@@ -104,7 +108,7 @@ def main() -> None:
                     samples.append(run_fleet(processes, calls, rate, emu, redis.url))
                     refused.append(int(emu.stats()["statuses"].get("429", 0)))
             total = processes * calls
-            ideal = max(total - calls_per_window, 0) / calls_per_window * window
+            ideal = math.ceil(max(total - calls_per_window, 0) / calls_per_window) * window
             wall = median([s["wall_s"] for s in samples])
             figure = {
                 "wall_s": wall,
