@@ -10,7 +10,16 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["upload.py", "store.py", "fleet.py", "batch.py", "overhead.py", "ttfc.py", "scale.py"]
+BENCHMARKS = [
+    "upload.py",
+    "store.py",
+    "fleet.py",
+    "report.py",
+    "batch.py",
+    "overhead.py",
+    "ttfc.py",
+    "scale.py",
+]
 
 if __name__ == "__main__":
     failed = 0

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from ._errors import APIError, InvalidInputError, StreamInterruptedError
-from ._sources import Prepared, identify
+from ._sources import Prepared, VideoFile, as_source, identify
 from ._store import Claimed, Held, Hit, Store, StoreKey
 from ._stream import AnalysisStream, Answer, StoredAnswer
 
@@ -156,6 +156,13 @@ class Leader:
             self._shared.end(early)
 
 
+def _where(source: object) -> str:
+    """Where the video was found, as the store records it: a file's absolute path (so that a
+    report made from another folder finds it), or the link."""
+    found = as_source(source)  # type: ignore[arg-type]
+    return str(found.path.resolve()) if isinstance(found, VideoFile) else str(found)
+
+
 async def _key(store_scope: str, prepared: Prepared, locale: str, source: object) -> StoreKey:
     try:
         identity = await identify(prepared)
@@ -196,7 +203,7 @@ async def open_through_store(
             shared.end(None)
             stream.cached = True
             return StoredAnswer(markdown)
-        claim = Claim(store, key, owner, str(stream.source))
+        claim = Claim(store, key, owner, _where(stream.source))
         claim.keep_alive(stream)
         try:
             inner = await call()

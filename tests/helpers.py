@@ -62,3 +62,43 @@ async def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> 
     with anyio.fail_after(timeout):
         while not predicate():  # noqa: ASYNC110 - nothing to wait on but the state itself
             await anyio.sleep(0.005)
+
+
+#: The colour of each second of ``colours_12s.mp4`` (made by :func:`make_colour_clip`).
+COLOURS = [
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 212),
+    (0, 128, 128),
+    (170, 110, 40),
+]
+
+
+def make_colour_clip(path: Path, *, fps: int = 10, size: tuple[int, int] = (160, 96)) -> Path:
+    """A 12 s H.264 MP4 whose second N is solid ``COLOURS[N]``, a keyframe every 2 s.
+
+    Made once and committed as ``tests/data/colours_12s.mp4``; kept here to remake it.
+    """
+    import av
+    from PIL import Image
+
+    with av.open(str(path), "w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.codec_context.gop_size = 2 * fps
+        stream.codec_context.options = {"preset": "veryslow", "crf": "30", "bframes": "0"}
+        for index in range(len(COLOURS) * fps):
+            image = Image.new("RGB", size, COLOURS[index // fps])
+            frame = av.VideoFrame.from_image(image)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path

@@ -94,3 +94,5 @@ def test_the_readme_demo_runs_without_a_key(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     made = sorted(p.name for p in (tmp_path / "out").rglob("*.md"))
     assert made == ["bars_5s.md", "cells_6s.md", "life_9s.md", "youtube-W-15-UmGP5s.md"]
+    index = tmp_path / "out" / "report" / "index.html"
+    assert index.is_file() and f"Storyboard: {index}" in " ".join(result.stderr.split())

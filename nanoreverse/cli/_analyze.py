@@ -123,7 +123,12 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
             return await _dry_run(items, folder, store, _dry_run_scope(args), args)
     folder.sweep()
     async with _client(args, rate, store) as client:
-        return await _run_batch(client, items, folder, args, err)
+        status = await _run_batch(client, items, folder, args, err)
+    if args.report and status != EXIT_INTERRUPTED:
+        from ._report import write_report
+
+        await write_report(folder.root, err)
+    return status
 
 
 async def _stream_one(args: argparse.Namespace, item: Item, rate: RateLimit, err: Console) -> int:
@@ -135,7 +140,7 @@ async def _stream_one(args: argparse.Namespace, item: Item, rate: RateLimit, err
                 sys.stdout.write(chunk)
                 sys.stdout.flush()
     except NanoReverseError as exc:
-        err.print(f"nanoreverse: {exc}", markup=False, highlight=False)
+        err.print(f"nanoreverse: {exc}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -286,12 +291,18 @@ def _summary(err: Console, total: int, tally: _Tally, folder: OutputFolder) -> N
         line += f", {tally.from_store} from the store (free)"
     if tally.taken < total:
         line += f", {total - tally.taken} not started"
-    err.print(f"{line}; {tally.credits} credits spent. Output: {folder.root}", markup=False)
+    err.print(
+        f"{line}; {tally.credits} credits spent. Output: {folder.root}",
+        markup=False,
+        soft_wrap=True,
+    )
     for code, count in tally.failed.most_common():
         err.print(f"  {count} × {code}", markup=False)
     if failed:
         err.print(
-            f"  details: {folder.root / 'failures.jsonl'}; run again to retry them.", markup=False
+            f"  details: {folder.root / 'failures.jsonl'}; run again to retry them.",
+            markup=False,
+            soft_wrap=True,
         )
 
 

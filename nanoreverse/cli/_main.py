@@ -19,6 +19,7 @@ from .._config import API_KEY_ENV, DEFAULT_BASE_URL, LOCALES
 from .._store import DEFAULT_LEASE
 from ._analyze import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, analyze, open_store
 from ._export import export_csv
+from ._report import write_report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("out", type=Path, metavar="OUT_DIR")
     export.add_argument("--csv", required=True, help="CSV file to write (- for stdout)")
     export.add_argument("--store", help="the store to read (default: the one in OUT_DIR)")
+
+    report = commands.add_parser(
+        "report",
+        help="write a storyboard of an output folder: OUT_DIR/report/index.html",
+        description="Static pages, one per video, with a frame of each shot beside its "
+        "framing, movement, description, audio, timing and prompt (pip install "
+        "'nanoreverse[report]').",
+    )
+    report.add_argument("out", type=Path, metavar="OUT_DIR")
+    report.add_argument("--open", action="store_true", help="open it in a browser")
 
     emulator = commands.add_parser("emulator", help="run the API emulator in the foreground")
     from ..testing import _serve  # argparse-only: aiohttp.web loads when the emulator runs
@@ -88,6 +99,9 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "--emulator", action="store_true", help="run against the built-in emulator (no key needed)"
     )
     analyze.add_argument("--quiet", action="store_true", help="only failures and the summary")
+    analyze.add_argument(
+        "--report", action="store_true", help="write the storyboard (see `report`) at the end"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,9 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "export":
             return asyncio.run(_export(args, err))
+        if args.command == "report":
+            return asyncio.run(write_report(args.out, err, open_it=args.open))
         return asyncio.run(analyze(args, err))
     except UsageError as exc:
-        err.print(f"nanoreverse: {exc}", markup=False, highlight=False)
+        err.print(f"nanoreverse: {exc}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

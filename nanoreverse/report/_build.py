@@ -1,0 +1,208 @@
+"""Building the storyboard: an index, a page per video, thumbnails and a contact sheet.
+
+Incremental: a page is made again only when its answer, its video file or the templates
+changed (a fingerprint per page in ``report/.state.json``); thumbnails are named by the
+video's identity and the moment, so they are reused whatever the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from PIL import Image
+
+from .._shots import parse_analysis
+from ._collect import Video
+from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
+from ._timeline import shot_ranges, timecode
+
+#: Bump when the templates or the page's data change, so every page is made again.
+TEMPLATE_VERSION = "1"
+_COLUMNS = 4
+
+
+@dataclass
+class Report:
+    """What a build did."""
+
+    index: Path
+    made: int = 0
+    kept: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("nanoreverse.report", "templates"),
+        autoescape=True,  # a description holding <script> is shown as text
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _fingerprint(video: Video) -> str:
+    digest = hashlib.sha256(f"{TEMPLATE_VERSION}|{video.locale}|{video.source}|".encode())
+    digest.update((video.markdown or video.error or "").encode())
+    path = Path(video.source)
+    if not video.is_link and path.is_file():
+        info = path.stat()
+        digest.update(f"|{info.st_size}|{info.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _thumb_name(video: Video, moment: float) -> str:
+    key = f"{video.identity}|{moment:.3f}|{THUMB_WIDTH}"
+    return hashlib.sha256(key.encode()).hexdigest()[:20] + ".jpg"
+
+
+class Builder:
+    """Writes ``OUT/report/``; one builder per run."""
+
+    def __init__(self, out: Path) -> None:
+        self.root = out / "report"
+        self.thumbs = self.root / "thumbs"
+        self.pages = self.root / "videos"
+        self.sheets = self.root / "sheets"
+        for folder in (self.thumbs, self.pages, self.sheets):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.env = _environment()
+        self.state_path = self.root / ".state.json"
+        try:
+            self.state: dict[str, dict[str, Any]] = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            self.state = {}
+
+    def build(self, videos: list[Video], folder: Path) -> Report:
+        report = Report(self.root / "index.html")
+        cards = []
+        fresh_state: dict[str, dict[str, Any]] = {}
+        for video in videos:
+            fingerprint = _fingerprint(video)
+            known = self.state.get(video.slug)
+            page = self.pages / f"{video.slug}.html"
+            if known and known.get("fingerprint") == fingerprint and page.exists():
+                card = known["card"]
+                report.kept += 1
+            else:
+                card = self._video(video, report)
+                report.made += card["page"] is not None
+            fresh_state[video.slug] = {"fingerprint": fingerprint, "card": card}
+            cards.append(card)
+        index = self.env.get_template("index.html").render(
+            title="Storyboards", lang="en", videos=cards, folder=folder.name
+        )
+        report.index.write_text(index, encoding="utf-8")
+        self.state_path.write_text(json.dumps(fresh_state), encoding="utf-8")
+        return report
+
+    def _video(self, video: Video, report: Report) -> dict[str, Any]:
+        card: dict[str, Any] = {
+            "name": video.name,
+            "locale": video.locale,
+            "page": None,
+            "first_frame": None,
+            "shots": 0,
+            "length": "?",
+            "status": "finished" if video.markdown is not None else f"failed: {video.error}",
+        }
+        if video.markdown is None:
+            report.problems.append(f"{video.source}: no analysis ({video.error})")
+            return card
+        analysis = parse_analysis(video.markdown)
+        notes: list[str] = []
+        length, images = self._frames(video, analysis, notes)
+        ranges = shot_ranges([s.duration_seconds for s in analysis.shots], length)
+        shots = []
+        for number, (shot, (start, end)) in enumerate(zip(analysis.shots, ranges, strict=True)):
+            shots.append(
+                {
+                    "number": shot.number if shot.number is not None else number + 1,
+                    "start": timecode(start),
+                    "end": timecode(end),
+                    "middle": timecode((start + end) / 2),
+                    "framing": shot.framing,
+                    "movement": shot.movement,
+                    "description": shot.description,
+                    "audio": shot.audio,
+                    "prompt": shot.prompt(),
+                    "thumb": f"../thumbs/{images[number + 1]}" if images else None,
+                }
+            )
+        if not analysis.shots:
+            notes.append("The answer has no shot table: it is shown below as it came.")
+        sheet = self._sheet(video, images[1:]) if images else None
+        total = length if length is not None else (ranges[-1][1] if ranges else None)
+        page = self.env.get_template("video.html").render(
+            title=video.name,
+            lang=video.locale,
+            video=video,
+            shots=shots,
+            notes=notes,
+            sheet=f"../sheets/{sheet}" if sheet else None,
+            summary=analysis.summary,
+            markdown=video.markdown,
+            length=timecode(total) if total is not None else "length unknown",
+        )
+        (self.pages / f"{video.slug}.html").write_text(page, encoding="utf-8")
+        report.problems.extend(f"{video.source}: {note}" for note in notes)
+        card.update(
+            page=f"videos/{video.slug}.html",
+            first_frame=f"thumbs/{images[0]}" if images else None,
+            shots=len(shots),
+            length=timecode(total) if total is not None else "?",
+        )
+        return card
+
+    def _frames(
+        self, video: Video, analysis: Any, notes: list[str]
+    ) -> tuple[float | None, list[str]]:
+        """The real length and the thumbnails (first frame, then one per shot), if any."""
+        if video.is_link:
+            notes.append(
+                "No frames: this video was given as a link (YouTube or URL), so there is no "
+                "local file to take them from."
+            )
+            return None, []
+        path = Path(video.source)
+        if not path.is_file():
+            notes.append(f"No frames: {path} is not there any more (moved or deleted).")
+            return None, []
+        try:
+            length = video_length(path)
+            ranges = shot_ranges([s.duration_seconds for s in analysis.shots], length)
+            moments = [0.0] + [(start + end) / 2 for start, end in ranges]
+            names = [_thumb_name(video, moment) for moment in moments]
+            missing = [i for i, name in enumerate(names) if not (self.thumbs / name).exists()]
+            if missing:
+                images = frames_at(path, [moments[i] for i in missing])
+                for i, image in zip(missing, images, strict=True):
+                    image.convert("RGB").save(self.thumbs / names[i], "JPEG", quality=82)
+            return length, names
+        except UnreadableVideo as exc:
+            notes.append(f"No frames: {path} could not be decoded ({exc}).")
+            return None, []
+
+    def _sheet(self, video: Video, names: list[str]) -> str | None:
+        if not names:
+            return None
+        images = [Image.open(self.thumbs / name) for name in names]
+        try:
+            width = max(image.width for image in images)
+            height = max(image.height for image in images)
+            columns = min(_COLUMNS, len(images))
+            rows = math.ceil(len(images) / columns)
+            sheet = Image.new("RGB", (columns * width, rows * height), (24, 24, 24))
+            for index, image in enumerate(images):
+                sheet.paste(image, ((index % columns) * width, (index // columns) * height))
+        finally:
+            for image in images:
+                image.close()
+        name = f"{video.slug}.jpg"
+        sheet.save(self.sheets / name, "JPEG", quality=85)
+        return name
