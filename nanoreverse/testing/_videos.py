@@ -44,7 +44,8 @@ def make_video(
                     "RGB", (size[0], noise // (3 * size[0]) or 1), os.urandom(noise)
                 )
                 image.paste(block, (0, 0))
-            for packet in stream.encode(av.VideoFrame.from_image(image)):
+            frame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
