@@ -23,7 +23,7 @@ from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
 from ._timeline import shot_ranges, timecode
 
 #: Bump when the templates or the page's data change, so every page is made again.
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 _COLUMNS = 4
 
 
