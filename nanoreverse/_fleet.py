@@ -161,9 +161,13 @@ class RedisLimiter:
         keys = [self._window, self._pause, self._learned, self._probe]
         args = [slot_id, self._rate.calls, self._period_ms]
         while True:
+            # The Redis clock read in the script is matched with ours before asking: a send is
+            # then dated late by at most a round trip, never early (a place must not free
+            # before the server's does).
+            asked = self._clock()
             granted, value = await self._eval("take a rate-limit slot", _ACQUIRE, keys, args)
             if granted:
-                return SharedSlot(slot_id, float(value), self._clock())
+                return SharedSlot(slot_id, float(value), asked)
             wait = int(value) / 1000
             if on_wait is not None:
                 on_wait(wait)
