@@ -28,6 +28,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from ._client import CallHooks, check_locale
 from ._errors import (
     APIConnectionError,
+    AuthenticationError,
+    InsufficientCreditsError,
     NanoReverseError,
     StreamInterruptedError,
 )
@@ -139,6 +141,8 @@ class BatchStats:
     credits_spent: int = 0
     rate_limit_wait_until: float = 0.0
     budget_exhausted: bool = False
+    #: The error about the key or the account that stopped the batch (``stop_on_account_error``).
+    stopped_by: BaseException | None = None
     # Recent latencies only: a million-video batch must not grow this.
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=256), repr=False)
 
@@ -345,6 +349,10 @@ async def _run_one(
     )
 
 
+# About the key or the account, not the video: every later call would fail the same way.
+_ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditsError)
+
+
 @asynccontextmanager
 async def analyze_many(
     client: AsyncClient,
@@ -356,6 +364,7 @@ async def analyze_many(
     max_credits: int | None = None,
     on_event: Callable[[Event], Any] | None = None,
     refresh: bool = False,
+    stop_on_account_error: bool = False,
 ) -> AsyncIterator[BatchResults]:
     """Analyse many videos through ``client``; see :meth:`AsyncClient.analyze_many`."""
     if not isinstance(concurrency, int) or concurrency < 1:
@@ -379,6 +388,9 @@ async def analyze_many(
         async with results:
             while True:
                 await tokens.acquire()
+                if stats.stopped_by is not None:
+                    tokens.release()
+                    return
                 if not await budget.reserve():
                     stats.budget_exhausted = True
                     tokens.release()
@@ -399,6 +411,8 @@ async def analyze_many(
                     stats.in_flight -= 1
                 budget.settle(paid=result.paid)
                 stats.count(result)
+                if stop_on_account_error and isinstance(result.error, _ACCOUNT_ERRORS):
+                    stats.stopped_by = stats.stopped_by or result.error
                 if on_event is not None:
                     on_event(Finished(result))
                 # Never blocks: the buffer holds as many results as there are tokens.

@@ -29,6 +29,7 @@ from ._body import RequestBody
 from ._cached import Shared, open_through_store
 from ._config import (
     API_KEY_ENV,
+    BASE_URL_ENV,
     DEFAULT_BASE_URL,
     DEFAULT_RATE_LIMIT,
     ENDPOINT,
@@ -145,7 +146,7 @@ class AsyncClient:
         self,
         api_key: str | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         locale: str = "en",
         max_retries: int = 4,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
@@ -156,7 +157,9 @@ class AsyncClient:
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
-        self.base_url = _check_base_url(base_url)
+        self.base_url = _check_base_url(
+            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        )
         self.locale = check_locale(locale)
         self.max_retries = max_retries
         self.timeout = timeout
@@ -385,11 +388,14 @@ class AsyncClient:
         max_credits: int | None = None,
         on_event: Callable[[Event], Any] | None = None,
         refresh: bool = False,
+        stop_on_account_error: bool = False,
     ) -> AbstractAsyncContextManager[BatchResults]:
         """Analyse many videos, at most ``concurrency`` at once; results as they complete.
 
         With a ``store``, stored answers are replayed free (``result.cached``); ``refresh``
-        asks the API again for each.
+        asks the API again for each. ``stop_on_account_error`` starts no new call once one
+        fails with ``AuthenticationError`` or ``InsufficientCreditsError`` (about the key,
+        not the video); ``results.stats.stopped_by`` holds that error.
 
         >>> async with client.analyze_many(paths, concurrency=4) as results:  # doctest: +SKIP
         ...     async for result in results:
@@ -406,4 +412,5 @@ class AsyncClient:
             max_credits=max_credits,
             on_event=on_event,
             refresh=refresh,
+            stop_on_account_error=stop_on_account_error,
         )

@@ -9,6 +9,7 @@ __version__ = "0.1.0.dev0"
 DEFAULT_BASE_URL = "https://nanophoto.ai"
 ENDPOINT = "/api/sora-2/reverse-prompt"
 API_KEY_ENV = "NANOPHOTO_API_KEY"
+BASE_URL_ENV = "NANOPHOTO_BASE_URL"
 
 #: The 11 output languages the API documents.
 LOCALES: tuple[str, ...] = ("en", "zh", "zh-TW", "ja", "ko", "es", "fr", "de", "pt", "ru", "ar")

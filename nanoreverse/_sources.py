@@ -295,6 +295,8 @@ def as_source(value: SourceLike) -> Source:
         parts = _url_parts(value)
         if parts is not None and parts[0] in ("http", "https"):
             return YouTube(value) if parts[1] in _ALL_YOUTUBE_HOSTS else VideoURL(value)
+        if parts is not None and len(parts[0]) > 1 and value.strip().startswith(f"{parts[0]}://"):
+            return VideoURL(value)  # ftp://, s3://...: a URL, which preflight refuses clearly
         return VideoFile(value)
     if isinstance(value, os.PathLike):
         return VideoFile(value)

@@ -352,12 +352,12 @@ def test_export_csv(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("parts", "expected"),
     [
-        (["..", "..", "etc", "passwd"], "_/_/etc/passwd"),
-        (["/abs", "x"], "_abs/x"),
-        (["a:b*c?d", "e<f>g|h"], "a_b_c_d/e_f_g_h"),
-        ([".hidden"], "hidden"),
+        (["..", "..", "etc", "passwd"], "_-5ec1f7/_-5ec1f7/etc/passwd"),
+        (["/abs", "x"], "_abs-e802dc/x"),
+        (["a:b*c?d", "e<f>g|h"], "a_b_c_d-155401/e_f_g_h-69a12d"),
+        ([".hidden"], "hidden-169241"),
         (["日本語", "vidéo"], "日本語/vidéo"),
-        (["x" * 300], "x" * 100),
+        (["x" * 300], "x" * 100 + "-0d4e2c"),
     ],
 )
 def test_output_names_are_safe(parts: list[str], expected: str) -> None:

@@ -31,7 +31,7 @@ from .._shots import parse_analysis
 from .._sources import identify
 from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, StoreKey, scope_of
 from ._inputs import Item, collect
-from ._output import STORE, OutputFolder
+from ._output import STORE, OutputFolder, suffix
 from ._progress import Display
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -60,11 +60,14 @@ def api_key(args: argparse.Namespace) -> str | None:
     return os.environ.get(API_KEY_ENV)
 
 
-def _collect(args: argparse.Namespace) -> list[Item]:
+def _collect(args: argparse.Namespace, err: Console) -> list[Item]:
+    notes: list[str] = []
     try:
-        items = collect(args.sources)
+        items = collect(args.sources, notes)
     except OSError as exc:
         raise UsageError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    for note in notes:
+        err.print(note, markup=False, highlight=False, soft_wrap=True)
     if not items:
         raise UsageError("no videos found in the sources given")
     return items
@@ -83,6 +86,12 @@ async def _endpoint(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
         return
     from ..testing._emulator import Emulator  # the server side loads only when asked for
 
+    Console(stderr=True).print(
+        "Using the built-in emulator: its answers are made up on this machine, not a real "
+        "analysis, and no credit is spent.",
+        markup=False,
+        soft_wrap=True,
+    )
     # A demo pace: quick, but slow enough to watch the answers stream in.
     async with Emulator(ttfb=0.3, chars_per_second=6000, chunk_bytes=256) as emulator:
         yield emulator.base_url, emulator.api_key
@@ -113,7 +122,7 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
         rate = dataclasses.replace(RateLimit.parse(args.rate), shared=args.shared_rate)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    items = _collect(args)
+    items = _collect(args, err)
     if len(items) == 1 and args.out is None and not args.dry_run:
         return await _stream_one(args, items[0], rate, err)
     folder = OutputFolder(args.out or Path("nanoreverse-out"))
@@ -141,7 +150,8 @@ async def _stream_one(args: argparse.Namespace, item: Item, rate: RateLimit, err
                 sys.stdout.flush()
     except NanoReverseError as exc:
         err.print(f"nanoreverse: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return EXIT_FAILED
+        refused = isinstance(exc, APIError) and exc.preflight
+        return EXIT_USAGE if refused else EXIT_FAILED  # refused before sending: as the README says
     return EXIT_OK
 
 
@@ -177,7 +187,7 @@ async def _dry_run(
         plan = await _plan(item, store, scope, args.locale, args.force)
         kind = plan.partition(":")[0]
         counts[kind] += 1
-        target = folder.path_for(item.stem, ".md")
+        target = folder.path_for(item.stem, suffix(args.locale, ".md"))
         label = {"pay": "to pay", "claimed": "claimed"}.get(kind, kind)
         detail = f"  ({plan})" if kind == "refused" else ""
         print(f"{label:8}  {item.display}  ->  {target}{detail}")
@@ -216,16 +226,19 @@ async def _run_batch(
                 max_credits=args.max_credits,
                 on_event=on_event,
                 refresh=args.force,
+                stop_on_account_error=True,
             ) as results:
                 display.results = results
                 async for result in results:
                     _save(folder, items[result.index], result, args.format)
                     tally.add(result)
+                tally.stopped_by = results.stats.stopped_by
+                tally.budget_reached = results.stats.budget_exhausted
     except asyncio.CancelledError:
         if not interrupted.is_set():
             raise
         _uncancel()
-    _summary(err, len(items), tally, folder)
+    _summary(err, len(items), tally, folder, args)
     if interrupted.is_set():
         return EXIT_INTERRUPTED
     if tally.refused_before_sending == len(items):
@@ -243,6 +256,8 @@ class _Tally:
     credits: int = 0
     refused_before_sending: int = 0
     failed: collections.Counter[str] = field(default_factory=collections.Counter)
+    stopped_by: BaseException | None = None
+    budget_reached: bool = False
 
     def add(self, result: Result) -> None:
         self.taken += 1
@@ -253,25 +268,35 @@ class _Tally:
             else:
                 self.analysed += 1
             return
+        self.failed[label(result.error)] += 1
         error = result.error
-        self.failed[getattr(error, "code", None) or type(error).__name__] += 1
         self.refused_before_sending += isinstance(error, APIError) and error.preflight
 
 
+def label(error: BaseException | None) -> str:
+    """One kind of name per failure: the errorCode, the HTTP status when the server gave no
+    code (a proxy's HTML page), else the error's class."""
+    if isinstance(error, APIError):
+        return error.code or f"HTTP {error.status}"
+    return type(error).__name__
+
+
 def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
+    md, partial = suffix(result.locale, ".md"), suffix(result.locale, ".partial.md")
     if result.ok:
         if fmt in ("md", "both"):
-            folder.write(item.stem, ".md", result.markdown)
+            folder.write(item.stem, md, result.markdown)
         if fmt in ("json", "both"):
             analysis = parse_analysis(result.markdown).to_dict()
             document = {"source": item.display, "locale": result.locale, **analysis}
-            folder.write(item.stem, ".json", json.dumps(document, ensure_ascii=False, indent=2))
-        folder.remove(item.stem, ".partial.md")
+            text = json.dumps(document, ensure_ascii=False, indent=2)
+            folder.write(item.stem, suffix(result.locale, ".json"), text)
+        folder.remove(item.stem, partial)
         return
     error = result.error
     if result.markdown:
         # Paid-for text is never thrown away, even when the answer broke off.
-        folder.write(item.stem, ".partial.md", result.markdown)
+        folder.write(item.stem, partial, result.markdown)
     folder.record_failure(
         source=item.display,
         locale=result.locale,
@@ -284,26 +309,38 @@ def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
     )
 
 
-def _summary(err: Console, total: int, tally: _Tally, folder: OutputFolder) -> None:
+def _summary(
+    err: Console, total: int, tally: _Tally, folder: OutputFolder, args: argparse.Namespace
+) -> None:
+    def say(text: str) -> None:
+        err.print(text, markup=False, highlight=False, soft_wrap=True)
+
     failed = tally.failed.total()
     line = f"{tally.analysed} analysed, {failed} failed"
     if tally.from_store:
         line += f", {tally.from_store} from the store (free)"
     if tally.taken < total:
         line += f", {total - tally.taken} not started"
-    err.print(
-        f"{line}; {tally.credits} credits spent. Output: {folder.root}",
-        markup=False,
-        soft_wrap=True,
-    )
+    say(f"{line}; {tally.credits} credits spent. Output: {folder.root}")
     for code, count in tally.failed.most_common():
-        err.print(f"  {count} × {code}", markup=False)
-    if failed:
-        err.print(
-            f"  details: {folder.root / 'failures.jsonl'}; run again to retry them.",
-            markup=False,
-            soft_wrap=True,
+        say(f"  {count} × {code}")
+    if tally.stopped_by is not None:
+        say(
+            f"Stopped starting calls: {tally.stopped_by}. Every later call would fail the same "
+            "way: fix the key or the balance, then run again."
         )
+    if tally.budget_reached:
+        say(f"Budget reached (--max-credits {args.max_credits}): the rest was not started.")
+    retryable = failed - tally.refused_before_sending
+    if tally.refused_before_sending:
+        say(
+            f"  {tally.refused_before_sending} refused before sending (nothing was paid): a "
+            "re-run will refuse them again; fix or remove those files."
+        )
+    if retryable:
+        say(f"  details: {folder.root / 'failures.jsonl'}; run again to retry them.")
+    elif failed:
+        say(f"  details: {folder.root / 'failures.jsonl'}.")
 
 
 def _cancel_on_sigint() -> asyncio.Event:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import re
 import sys
@@ -30,10 +31,20 @@ class Item:
     name: str
 
 
+def _clean(text: str) -> str:
+    return _UNSAFE.sub("_", text).strip(" .")[:_MAX_PART].strip(" .") or "_"
+
+
 def safe_part(text: str) -> str:
-    """One path component that cannot climb out of the output folder or hide itself."""
-    part = _UNSAFE.sub("_", text).strip(" .")[:_MAX_PART].strip(" .")
-    return part or "_"
+    """One path component that cannot climb out of the output folder or hide itself.
+
+    A name that had to change gets a short hash of the original, so that two names
+    changed alike (``a:b`` and ``a*b``) never share an output, in this run or a later one.
+    """
+    part = _clean(text)
+    if part == text:
+        return part
+    return f"{part}-{hashlib.sha256(text.encode('utf-8', 'surrogateescape')).hexdigest()[:6]}"
 
 
 def safe_stem(parts: Iterable[str]) -> PurePosixPath:
@@ -55,7 +66,7 @@ def _url_item(source: YouTube | VideoURL) -> Item:
     key = normalise_url(source.url)
     short = hashlib.sha256(key.encode()).hexdigest()[:10]
     name = PurePosixPath(urlsplit(source.url).path).stem
-    stem = f"url-{short}-{safe_part(name)}" if name else f"url-{short}"
+    stem = f"url-{short}-{_clean(name)}" if name else f"url-{short}"  # the hash keeps it apart
     return Item(source, source.url, PurePosixPath(stem), f"url:{key}")
 
 
@@ -65,39 +76,61 @@ def _file_item(path: Path, relative: PurePosixPath) -> Item:
     return Item(VideoFile(path), str(path), stem, f"path:{path.resolve()}")
 
 
+# Other video formats a folder may hold: mentioned, since only MP4 can be uploaded.
+_OTHER_VIDEOS = frozenset({".mov", ".m4v", ".mkv", ".webm", ".avi"})
+# Links typed without their scheme, which are still clearly links.
+_BARE_LINK = re.compile(r"^(www\.|m\.)?(youtube\.com|youtu\.be)/", re.IGNORECASE)
+
+
 def _is_mp4(path: Path) -> bool:
-    return path.suffix.lower() == ".mp4" and path.is_file()
+    # ._NAME.mp4 files are macOS's resource forks on foreign disks, not videos.
+    return path.suffix.lower() == ".mp4" and not path.name.startswith("._") and path.is_file()
 
 
-def _expand_word(word: str) -> Iterator[Item]:
+def _scan(folder: Path, notes: list[str]) -> Iterator[Item]:
+    others: collections.Counter[str] = collections.Counter()
+    for found in sorted(folder.rglob("*")):
+        if _is_mp4(found):
+            yield _file_item(found, PurePosixPath(found.relative_to(folder).as_posix()))
+        elif found.suffix.lower() in _OTHER_VIDEOS and not found.name.startswith("._"):
+            others[found.suffix.lower()] += 1
+    for suffix, count in sorted(others.items()):
+        files = "file" if count == 1 else "files"
+        notes.append(f"{count} {suffix} {files} skipped in {folder}: only MP4 is supported")
+
+
+def _expand_word(word: str, notes: list[str]) -> Iterator[Item]:
+    if _BARE_LINK.match(word):
+        word = "https://" + word
     source = as_source(word)
     if isinstance(source, YouTube | VideoURL):
         yield _url_item(source)
         return
     path = Path(word).expanduser()
     if path.is_dir():
-        for found in sorted(p for p in path.rglob("*") if _is_mp4(p)):
-            yield _file_item(found, PurePosixPath(found.relative_to(path).as_posix()))
+        yield from _scan(path, notes)
         return
     yield _file_item(path, PurePosixPath(path.name))
+
+
+def _listed(lines: Iterable[str]) -> Iterator[str]:
+    """The sources of a list (a file or stdin): one a line, blank lines and # comments skipped."""
+    for line in lines:
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield line.strip()
 
 
 def _words(args: Iterable[str]) -> Iterator[str]:
     for arg in args:
         if arg == "-":
-            yield from (line.strip() for line in sys.stdin if line.strip())
+            yield from _listed(sys.stdin)
         elif arg.startswith("@") and len(arg) > 1:
-            listed = Path(arg[1:]).read_text(encoding="utf-8")
-            yield from (
-                line.strip()
-                for line in listed.splitlines()
-                if line.strip() and not line.lstrip().startswith("#")
-            )
+            yield from _listed(Path(arg[1:]).read_text(encoding="utf-8").splitlines())
         else:
             yield arg
 
 
-def collect(args: Iterable[str]) -> list[Item]:
+def collect(args: Iterable[str], notes: list[str] | None = None) -> list[Item]:
     """Every video named, once each, with output names that never collide.
 
     >>> [i.display for i in collect(["https://youtu.be/W-15-UmGP5s"])]
@@ -106,8 +139,9 @@ def collect(args: Iterable[str]) -> list[Item]:
     items: list[Item] = []
     seen: set[str] = set()
     taken: set[str] = set()
+    notes = [] if notes is None else notes
     for word in _words(args):
-        for item in _expand_word(word):
+        for item in _expand_word(word, notes):
             if item.name in seen:
                 continue  # the same file or link named twice: once
             seen.add(item.name)

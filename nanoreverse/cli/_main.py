@@ -10,16 +10,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
-from .._config import API_KEY_ENV, DEFAULT_BASE_URL, LOCALES
+from .._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, LOCALES, __version__
 from .._store import DEFAULT_LEASE
 from ._analyze import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, analyze, open_store
 from ._export import export_csv
 from ._report import write_report
+
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
+
+
+EXAMPLES = """examples:
+  nanoreverse analyze ads/ --out prompts/             a folder, one Markdown file per video
+  nanoreverse analyze clip.mp4 > clip.md              one video, streamed to stdout
+  nanoreverse analyze https://youtu.be/ID --locale ja a YouTube video, in Japanese
+  nanoreverse analyze - --out prompts/ < links.txt    a list (also @links.txt); # comments
+  nanoreverse analyze ads/ --emulator --report        try it all with no key, then look
+  nanoreverse export prompts/ --csv shots.csv         every shot in one CSV
+  nanoreverse report prompts/ --open                  a storyboard of the folder
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="nanoreverse",
         description="Turn videos into shot-by-shot Markdown prompt sheets "
         "with NanoPhoto.AI's Video Reverse Prompt API.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"nanoreverse {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _analyze_arguments(commands)
 
@@ -60,12 +79,23 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "analyze",
         help="analyse videos: files, folders, YouTube links, URLs, - (stdin), @list.txt",
         description="Analyse videos. One source without --out streams the Markdown to stdout; "
-        "otherwise one file per video goes to --out, and each content is paid for once: the "
-        "store knows what is finished, even after files move.",
+        "otherwise one file per video goes to --out (NAME.md in English, NAME.ja.md in "
+        "Japanese...), and each content is paid for once: the store knows what is finished, "
+        "even after files move.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    analyze.add_argument("sources", nargs="+", metavar="SOURCE")
+    analyze.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="an MP4 file, a folder (its .mp4 files), a YouTube link, an https:// .mp4 URL, "
+        "- (one a line on stdin) or @FILE (one a line)",
+    )
     analyze.add_argument("--out", type=Path, help="output folder (default: ./nanoreverse-out)")
-    analyze.add_argument("--locale", choices=LOCALES, default="en", help="output language")
+    analyze.add_argument(
+        "--locale", choices=LOCALES, default="en", help="output language (default en)"
+    )
     analyze.add_argument("--concurrency", type=int, default=4, help="calls at once (default 4)")
     analyze.add_argument(
         "--rate", default="100/3600", help="client-side limit CALLS/SECONDS (default 100/3600)"
@@ -76,7 +106,12 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help="keep --rate on Redis, shared by every process and machine using this key",
     )
     analyze.add_argument("--max-credits", type=int, help="never start more calls than this")
-    analyze.add_argument("--format", choices=["md", "json", "both"], default="md")
+    analyze.add_argument(
+        "--format",
+        choices=["md", "json", "both"],
+        default="md",
+        help="Markdown as the API wrote it, shots as JSON, or both (default md)",
+    )
     analyze.add_argument(
         "--dry-run", action="store_true", help="say what would be paid; send nothing"
     )
@@ -93,12 +128,22 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help="seconds a killed run's claim on a video holds off other runs "
         f"(default {DEFAULT_LEASE:g})",
     )
-    analyze.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    analyze.add_argument(
+        "--base-url",
+        help=f"the API's address (default: ${BASE_URL_ENV}, else {DEFAULT_BASE_URL})",
+    )
     analyze.add_argument("--api-key-file", type=Path, help=f"read the key here, not ${API_KEY_ENV}")
     analyze.add_argument(
         "--emulator", action="store_true", help="run against the built-in emulator (no key needed)"
     )
     analyze.add_argument("--quiet", action="store_true", help="only failures and the summary")
+    analyze.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log what the client does (retries, waits); -vv for more",
+    )
     analyze.add_argument(
         "--report", action="store_true", help="write the storyboard (see `report`) at the end"
     )
@@ -108,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nanoreverse`` command."""
     args = _parser().parse_args(argv)
     err = Console(stderr=True)
+    if getattr(args, "verbose", 0):
+        level = logging.INFO if args.verbose == 1 else logging.DEBUG
+        logging.basicConfig(level=level, format="nanoreverse: %(message)s", stream=sys.stderr)
     try:
         if args.command == "emulator":
             from ..testing import _serve
@@ -125,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 async def _export(args: argparse.Namespace, err: Console) -> int:

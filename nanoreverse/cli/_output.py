@@ -26,6 +26,18 @@ _TEMP_SUFFIX = ".tmp"
 _STALE_AFTER = 600.0
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def suffix(locale: str, kind: str, default_locale: str = "en") -> str:
+    """``.md`` for the default locale, ``.ja.md`` for another: outputs of different
+    languages never share a file."""
+    return kind if locale == default_locale else f".{locale}{kind}"
+
+
 class OutputFolder:
     """One ``--out`` folder."""
 
@@ -55,6 +67,8 @@ class OutputFolder:
             prefix=f"{_TEMP_PREFIX}{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent
         )
         try:
+            # mkstemp makes 0600; an output is an ordinary file of the user's.
+            os.fchmod(handle, 0o666 & ~_umask())
             with os.fdopen(handle, "wb") as file:
                 file.write(data)
                 file.flush()

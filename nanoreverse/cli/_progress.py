@@ -36,7 +36,6 @@ class Display:
         self.total = total
         self.quiet = quiet
         self.results: BatchResults | None = None
-        self._recent: list[str] = []
         self._live = (
             Live(
                 console=console, get_renderable=self._render, refresh_per_second=4, transient=False
@@ -74,10 +73,10 @@ class Display:
             self._say(f"wait  rate limit: {duration(event.wait)} before {event.source}")
 
     def _say(self, line: str, *, always: bool = False) -> None:
-        if self._live is not None:
-            self._recent = [*self._recent[-4:], line]
-        elif always or not self.quiet:
-            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        # A permanent line per event, printed above the live bar (as pip and uv do), whole.
+        if always or not self.quiet:
+            console = self._live.console if self._live is not None else self.console
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def _render(self) -> Group:
         stats = self.results.stats if self.results else None
@@ -99,5 +98,4 @@ class Display:
                 parts.append(f"rate-limit wait {duration(wait)}")
             parts.append(f"ETA {duration(self.results.eta(self.total - done))}")
             table.add_row(Text(""), Text(" · ".join(parts)))
-        recent = [Text(line, overflow="ellipsis", no_wrap=True) for line in self._recent]
-        return Group(table, *recent)
+        return Group(table)

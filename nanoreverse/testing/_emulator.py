@@ -359,6 +359,9 @@ class Emulator:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             return await self._answer(request, record)
+        except ConnectionResetError:
+            # The client went away mid-request: nothing to answer, and no traceback to print.
+            return web.Response(status=499)
         finally:
             self.in_flight -= 1
             record.ended = time.monotonic()

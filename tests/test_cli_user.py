@@ -1,0 +1,259 @@
+"""The command line as a new user meets it (#17): real subprocesses against the emulator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nanoreverse.testing import EmulatorProcess
+
+from .helpers import CLIPS
+from .test_cli import SECRET, YT, outputs, run
+
+
+@pytest.fixture
+def emu() -> Iterator[EmulatorProcess]:
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as process:
+        yield process
+
+
+def analyze(emu: EmulatorProcess, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return run("analyze", *args, "--base-url", emu.base_url, **kwargs)  # type: ignore[arg-type]
+
+
+def test_each_locale_has_its_own_file_and_none_overwrites_another(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert analyze(emu, str(CLIPS[0]), "--out", str(out)).returncode == 0
+    english = (out / f"{CLIPS[0].stem}.md").read_text()
+    assert analyze(emu, str(CLIPS[0]), "--out", str(out), "--locale", "ja").returncode == 0
+    assert (out / f"{CLIPS[0].stem}.md").read_text() == english  # the paid English is kept
+    assert "ショット" in (out / f"{CLIPS[0].stem}.ja.md").read_text()
+    again = analyze(emu, str(CLIPS[0]), "--out", str(out))
+    assert "1 from the store" in again.stderr and emu.stats()["requests"] == 2
+
+
+def test_names_changed_alike_never_share_an_output_across_runs(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a:b.mp4", tmp_path / "a*b.mp4"
+    shutil.copy(CLIPS[0], first)
+    shutil.copy(CLIPS[1], second)
+    out = tmp_path / "out"
+    assert analyze(emu, str(first), "--out", str(out)).returncode == 0
+    kept = {p: p.read_text() for p in out.glob("*.md")}
+    dry = analyze(emu, str(second), "--out", str(out), "--dry-run")
+    assert analyze(emu, str(second), "--out", str(out)).returncode == 0
+    assert all(path.read_text() == text for path, text in kept.items())  # not overwritten
+    assert len(list(out.glob("*.md"))) == 2
+    new = next(p for p in out.glob("*.md") if p not in kept)
+    assert str(new) in dry.stdout  # the dry run named the file the real run wrote
+
+
+def test_a_wrong_key_stops_the_batch_once_and_exits_non_zero(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for index in range(12):
+        (videos / f"v{index}.mp4").write_bytes(CLIPS[index % 3].read_bytes() + bytes([index]))
+    result = analyze(
+        emu, str(videos), "--out", str(tmp_path / "out"), "--concurrency", "2", key="sk-wrong"
+    )
+    assert result.returncode == 1
+    assert emu.stats()["requests"] <= 3  # the calls already started, then none
+    assert result.stderr.count("Stopped starting calls") == 1 and "LOGIN_REQUIRED" in result.stderr
+
+
+def test_an_empty_balance_stops_the_batch(tmp_path: Path) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for index in range(10):
+        (videos / f"v{index}.mp4").write_bytes(CLIPS[index % 3].read_bytes() + bytes([index]))
+    args = ("--api-key", SECRET, "--rate-limit", "none", "--credits", "2")
+    with EmulatorProcess(*args) as emu:
+        result = analyze(emu, str(videos), "--out", str(tmp_path / "out"), "--concurrency", "1")
+        requests = emu.stats()["requests"]
+    assert result.returncode == 1 and requests == 3  # 2 paid, 1 refused, then no more
+    assert "INSUFFICIENT_CREDITS" in result.stderr and "7 not started" in result.stderr
+
+
+def test_outputs_missing_on_disk_are_written_from_the_store_free(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "json").returncode == 0
+    both = analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "both")
+    assert both.returncode == 0 and (out / f"{CLIPS[0].stem}.md").is_file()
+    (out / f"{CLIPS[0].stem}.md").unlink()
+    assert analyze(emu, str(CLIPS[0]), "--out", str(out)).returncode == 0
+    assert (out / f"{CLIPS[0].stem}.md").is_file() and emu.stats()["requests"] == 1
+
+
+def test_export_reads_the_store_to_stdout_with_a_locale_column(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "json")
+    analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "json", "--locale", "ja")
+    result = run("export", str(out), "--csv", "-")
+    assert result.returncode == 0 and not (Path.cwd() / "-").exists()
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {row["locale"] for row in rows} == {"en", "ja"}
+    per_locale = [
+        sum(1 for r in rows if r["locale"] == loc and r["shot"] == "1") for loc in ("en", "ja")
+    ]
+    assert per_locale == [1, 1]  # each video once per locale
+
+
+def test_progress_lines_name_every_failed_file_whole(emu: EmulatorProcess, tmp_path: Path) -> None:
+    videos = tmp_path / "videos with a long folder name to show that nothing is cut"
+    videos.mkdir()
+    for index in range(12):
+        (videos / f"not-a-video-{index}.mp4").write_text("text")
+    shutil.copy(CLIPS[0], videos / "real.mp4")
+    result = analyze(emu, str(videos), "--out", str(tmp_path / "out"))
+    for index in range(12):
+        assert f"FAIL  {videos / f'not-a-video-{index}.mp4'}" in result.stderr
+
+
+def test_dry_run_checks_every_source(emu: EmulatorProcess, tmp_path: Path) -> None:
+    (tmp_path / "empty.mp4").touch()
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with (tmp_path / "big.mp4").open("wb") as handle:
+        handle.write(CLIPS[0].read_bytes()[:64])
+        handle.truncate(31 * 2**20)
+    sources = [str(tmp_path / n) for n in ("empty.mp4", "notes.mp4", "big.mp4", "missing.mp4")]
+    result = analyze(
+        emu,
+        *sources,
+        str(CLIPS[0]),
+        "https://www.youtube.com/@channel",
+        "--out",
+        str(tmp_path / "out"),
+        "--dry-run",
+    )
+    assert result.returncode == 0
+    assert result.stdout.count("refused") >= 6
+    assert "1 to pay (at most 1 credits)" in result.stdout and "5 refused" in result.stdout
+    assert emu.stats()["requests"] == 0
+
+
+def test_a_pipe_closed_early_is_a_quiet_exit(emu: EmulatorProcess) -> None:
+    command = [sys.executable, "-m", "nanoreverse", "analyze", YT, "--base-url", emu.base_url]
+    env = {**os.environ, "NANOPHOTO_API_KEY": SECRET}
+    shell = subprocess.run(
+        f"{subprocess.list2cmdline(command)} | head -c 10",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in shell.stderr and "BrokenPipe" not in shell.stderr
+
+
+def test_hints_tell_the_truth(emu: EmulatorProcess, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("not a video")
+    refused = analyze(emu, str(bad), str(CLIPS[0]), "--out", str(tmp_path / "out"))
+    assert "run again to retry" not in refused.stderr and "refused before sending" in refused.stderr
+    single = analyze(emu, str(bad))
+    assert single.returncode == 2  # one source refused before sending, as the README says
+    budget = analyze(
+        emu,
+        str(CLIPS[0]),
+        str(CLIPS[1]),
+        "--out",
+        str(tmp_path / "o2"),
+        "--max-credits",
+        "1",
+        "--concurrency",
+        "1",
+    )
+    assert "Budget reached" in budget.stderr
+
+
+def test_version_verbose_and_the_base_url_from_the_environment(emu: EmulatorProcess) -> None:
+    assert run("--version").stdout.startswith("nanoreverse ")
+    env = {**os.environ, "NANOPHOTO_API_KEY": SECRET, "NANOPHOTO_BASE_URL": emu.base_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "nanoreverse", "analyze", YT, "-v"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "| 1 |" in result.stdout
+    help_text = run("analyze", "--help").stdout
+    assert "examples:" in help_text and "--shared-rate" in help_text
+
+
+def test_lists_links_and_folders_as_a_user_writes_them(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(CLIPS[0], folder / "real.mp4")
+    (folder / "._real.mp4").write_bytes(b"\0\5\26\7 AppleDouble")
+    (folder / "clip.mov").write_bytes(b"mov")
+    stdin = f"# my list\n{folder}\nyoutube.com/watch?v=W-15-UmGP5s\n"
+    result = analyze(emu, "-", "--out", str(tmp_path / "out"), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert "1 .mov file skipped" in result.stderr
+    assert sorted(outputs(tmp_path / "out")) == ["real.md", "youtube-W-15-UmGP5s.md"]
+    ftp = analyze(emu, "ftp://example.com/a.mp4")
+    assert "http" in ftp.stderr and ftp.returncode == 2
+
+
+def test_outputs_have_the_users_permissions_and_the_demo_says_it_is_an_emulator(
+    tmp_path: Path,
+) -> None:
+    result = run("analyze", str(CLIPS[0]), "--emulator", "--out", str(tmp_path / "out"), key=None)
+    assert "built-in emulator" in result.stderr and "no credit is spent" in result.stderr
+    mode = stat.S_IMODE((tmp_path / "out" / f"{CLIPS[0].stem}.md").stat().st_mode)
+    assert mode == 0o666 & ~_umask()
+    assert "nanoreverse-out/" in (Path(__file__).parent.parent / ".gitignore").read_text()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_the_emulator_prints_no_traceback_when_a_client_goes_away() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nanoreverse", "emulator", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        address = json.loads(process.stdout.readline())["base_url"].rsplit(":", 1)
+        with socket.create_connection((address[0][len("http://") :], int(address[1]))) as sock:
+            head = (
+                "POST /api/sora-2/reverse-prompt HTTP/1.1\r\nHost: x\r\n"
+                "Authorization: Bearer nr-emulator-key\r\nContent-Length: 5000000\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b'{"videoSource":"file","videoFile":"' + b"A" * 10**5)
+            time.sleep(0.3)
+    finally:
+        time.sleep(0.3)
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr
