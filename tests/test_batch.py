@@ -14,6 +14,7 @@ import pytest
 import nanoreverse as nr
 from nanoreverse.testing import Emulator, EmulatorProcess, Fault
 
+from .conftest import FAST
 from .helpers import CLIPS
 
 Make = Callable[..., nr.AsyncClient]
@@ -280,3 +281,15 @@ async def test_ten_thousand_instant_answers_with_flat_memory() -> None:
     # Live memory blocks after 10,000 results are what they were after 1,000: anything
     # kept per call would add at least 9,000 (tracemalloc would triple the run time).
     assert blocks[10_000] - blocks[1_000] < 3_000, blocks
+
+
+async def test_stop_on_account_error_starts_no_new_call(emulator: Emulator) -> None:
+    async with nr.AsyncClient(
+        "sk-wrong", base_url=emulator.base_url, rate_limit=None, backoff=FAST
+    ) as client:
+        async with client.analyze_many(
+            links(20), concurrency=2, stop_on_account_error=True
+        ) as results:
+            got = [r async for r in results]
+    assert isinstance(results.stats.stopped_by, nr.AuthenticationError)
+    assert len(got) <= 2 and len(emulator.requests) <= 2  # those already started, then none

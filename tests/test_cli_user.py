@@ -119,15 +119,46 @@ def test_export_reads_the_store_to_stdout_with_a_locale_column(
     assert per_locale == [1, 1]  # each video once per locale
 
 
+def _in_a_terminal(command: list[str], env: dict[str, str]) -> str:
+    """Run ``command`` with stderr on a pseudo-terminal (so the live bar is drawn); returns
+    what it wrote there, terminal escapes removed."""
+    import pty
+    import re
+    import select
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave
+    )
+    os.close(slave)
+    chunks = []
+    try:
+        while select.select([master], [], [], 60)[0]:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the other end closed: the program has ended
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        process.wait(30)
+        os.close(master)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", text)
+
+
 def test_progress_lines_name_every_failed_file_whole(emu: EmulatorProcess, tmp_path: Path) -> None:
     videos = tmp_path / "videos with a long folder name to show that nothing is cut"
     videos.mkdir()
     for index in range(12):
         (videos / f"not-a-video-{index}.mp4").write_text("text")
     shutil.copy(CLIPS[0], videos / "real.mp4")
-    result = analyze(emu, str(videos), "--out", str(tmp_path / "out"))
+    command = [sys.executable, "-m", "nanoreverse", "analyze", str(videos), "--out"]
+    command += [str(tmp_path / "out"), "--base-url", emu.base_url]
+    shown = _in_a_terminal(command, {**os.environ, "NANOPHOTO_API_KEY": SECRET})
     for index in range(12):
-        assert f"FAIL  {videos / f'not-a-video-{index}.mp4'}" in result.stderr
+        assert f"FAIL  {videos / f'not-a-video-{index}.mp4'}" in shown, shown[-3000:]
 
 
 def test_dry_run_checks_every_source(emu: EmulatorProcess, tmp_path: Path) -> None:
@@ -257,3 +288,12 @@ def test_the_emulator_prints_no_traceback_when_a_client_goes_away() -> None:
         process.terminate()
         _, stderr = process.communicate(timeout=10)
     assert "Traceback" not in stderr, stderr
+
+
+def test_failures_are_counted_under_one_kind_of_name() -> None:
+    import nanoreverse as nr
+    from nanoreverse.cli._analyze import label
+
+    assert label(nr.InternalServerError("x", status=500)) == "INTERNAL_ERROR"
+    assert label(nr.InternalServerError("html", code=None, status=502)) == "HTTP 502"
+    assert label(nr.StreamInterruptedError("cut")) == "StreamInterruptedError"

@@ -277,3 +277,11 @@ def test_parse_retry_after() -> None:
     date = email.utils.formatdate(now + 30, usegmt=True)
     assert 28 <= (parse_retry_after(date, now=now) or 0) <= 31
     assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
+
+
+def test_the_base_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NANOPHOTO_BASE_URL", "http://127.0.0.1:9/")
+    assert nr.AsyncClient("k").base_url == "http://127.0.0.1:9"
+    assert nr.AsyncClient("k", base_url="https://example.org").base_url == "https://example.org"
+    monkeypatch.delenv("NANOPHOTO_BASE_URL")
+    assert nr.AsyncClient("k").base_url == "https://nanophoto.ai"
