@@ -369,8 +369,10 @@ async def analyze_many(
     """Analyse many videos through ``client``; see :meth:`AsyncClient.analyze_many`."""
     if not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a whole number ≥ 1, got {concurrency!r}")
-    if max_credits is not None and max_credits < 0:
-        raise ValueError(f"max_credits must be None or ≥ 0, got {max_credits!r}")
+    if max_credits is not None and (
+        isinstance(max_credits, bool) or not isinstance(max_credits, int) or max_credits < 0
+    ):
+        raise ValueError(f"max_credits must be None or a whole number ≥ 0, got {max_credits!r}")
     if locale is not None:
         check_locale(locale)
 

@@ -97,8 +97,30 @@ def _is_loopback(host: str) -> bool:
         return False  # a name such as 127.example.com is not this machine
 
 
+def clean_key(raw: str | None) -> str | None:
+    """The key without the whitespace or byte-order mark a file or ``export`` may add;
+    a key with control characters inside is refused (the key itself is never shown)."""
+    if raw is None:
+        return None
+    key = raw.strip().lstrip("\ufeff").strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise ValueError(
+            f"the API key has a control character inside it (at position "
+            f"{next(i for i, c in enumerate(key) if ord(c) < 32 or ord(c) == 127)}); "
+            f"check {API_KEY_ENV} or the key file"
+        )
+    return key or None
+
+
 def _check_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
     parts = urlsplit(base_url)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(
+            "base_url must be a plain address such as https://nanophoto.ai, with no query, "
+            "fragment, user name or password (the key would go to the wrong place)"
+        )
     host = (parts.hostname or "").lower()
     if parts.scheme == "https" and host:
         return base_url.rstrip("/")
@@ -155,8 +177,8 @@ class AsyncClient:
         session: aiohttp.ClientSession | None = None,
         store: Store | None = None,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
         self.base_url = _check_base_url(
             base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
@@ -165,7 +187,7 @@ class AsyncClient:
         self.timeout = timeout
         self.backoff = backoff
         self._retry = RetryPolicy(max_retries, backoff)
-        self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         self._url = self.base_url + ENDPOINT
         self._headers = {
             "Authorization": f"Bearer {self._api_key}",
@@ -245,7 +267,7 @@ class AsyncClient:
         hooks: CallHooks | None,
         refresh: bool = False,
     ) -> AnalysisStream:
-        chosen = locale or self.locale
+        chosen = self.locale if locale is None else check_locale(locale)
 
         async def opener(stream: AnalysisStream) -> Answer:
             prepared = await self.prepare(source, chosen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __version__ = "0.1.0.dev0"
@@ -16,6 +17,21 @@ LOCALES: tuple[str, ...] = ("en", "zh", "zh-TW", "ja", "ko", "es", "fr", "de", "
 
 #: Largest upload the API accepts, counted before base64 encoding.
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+
+
+def _seconds(
+    what: str, value: object, *, allow_none: bool = False, allow_zero: bool = False
+) -> None:
+    """A number of seconds, checked where it is given rather than where it misbehaves."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        hint = " (None for no limit)" if allow_none else ""
+        raise TypeError(f"{what} must be a number of seconds{hint}, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = "≥ 0" if allow_zero else "> 0"
+        hint = "; use None for no limit" if allow_none else ""
+        raise ValueError(f"{what} must be a finite number of seconds {bound}{hint}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,10 @@ class Timeout:
     write: float | None = 60.0
     total: float | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "write", "total"):
+            _seconds(f"Timeout {name}", getattr(self, name), allow_none=True)
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -56,23 +76,29 @@ class RateLimit:
 
     calls: int
     per: float = 3600.0
-    margin: float = -1.0
+    margin: float | None = None
     shared: str | None = None
     namespace: str = "nanoreverse"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.calls, int) or self.calls < 1:
+        if isinstance(self.calls, bool) or not isinstance(self.calls, int) or self.calls < 1:
             raise ValueError(f"RateLimit calls must be a whole number ≥ 1, got {self.calls!r}")
-        if not self.per > 0:
-            raise ValueError(f"RateLimit per must be a number of seconds > 0, got {self.per!r}")
-        if self.margin < 0:
+        _seconds("RateLimit per", self.per)
+        if self.margin is None:
             object.__setattr__(self, "margin", round(0.02 + self.per * 0.001, 6))
+        else:
+            _seconds("RateLimit margin", self.margin, allow_zero=True)
         if self.shared is not None and not self.shared.startswith(
             ("redis://", "rediss://", "unix://")
         ):
             raise ValueError(
                 f"RateLimit shared must be a Redis URL (redis://host:6379/0), got {self.shared!r}"
             )
+
+    @property
+    def period(self) -> float:
+        """Seconds a call keeps its place: the window and the margin."""
+        return self.per + (self.margin or 0.0)
 
     def __repr__(self) -> str:
         text = f"RateLimit(calls={self.calls}, per={self.per}, margin={self.margin}"
@@ -111,3 +137,7 @@ class Backoff:
     maximum: float = 60.0
     jitter: float = 1.0
     max_retry_after: float = 3600.0
+
+    def __post_init__(self) -> None:
+        for name in ("initial", "maximum", "jitter", "max_retry_after"):
+            _seconds(f"Backoff {name}", getattr(self, name), allow_zero=True)

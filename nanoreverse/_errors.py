@@ -31,6 +31,7 @@ Server answers are turned into these classes in exactly one place:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = [
@@ -267,6 +268,32 @@ def _class_for(code: str | None, status: int) -> type[APIError]:
     return APIError
 
 
+def blank_secret(text: str, secret: str | None) -> str:
+    """``text`` with the API key replaced by ``***``, as sent and as JSON would escape it.
+
+    A key too short to be a real one is only blanked as a whole word, so that it never
+    mangles ordinary text (a key "e" must not turn "success" into "succ***ss").
+
+    >>> blank_secret('{"error": "bad key sk-a\\/b"}', "sk-a/b")
+    '{"error": "bad key ***"}'
+    """
+    if not secret:
+        return text
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],  # non-ASCII as \uXXXX
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        secret.replace("/", "\\/"),
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= 8:
+            text = text.replace(form, "***")
+        else:
+            text = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", "***", text)
+    return text
+
+
 def error_from_response(
     status: int,
     body: bytes,
@@ -279,8 +306,6 @@ def error_from_response(
     ``secret`` (the API key) is blanked out of any text the server echoed back.
     """
     text = body.decode("utf-8", "replace")
-    if secret:
-        text = text.replace(secret, "***")
     code: str | None = None
     message: str | None = None
     try:
@@ -291,6 +316,10 @@ def error_from_response(
         raw_code, raw_message = payload.get("errorCode"), payload.get("error")
         code = raw_code if isinstance(raw_code, str) else None
         message = raw_message if isinstance(raw_message, str) else None
+    # Blanked after parsing, in every form the server may have echoed it: a replace on
+    # the raw text missed "\/" and "\u00e9" escapes, and could break the JSON it parsed.
+    text = blank_secret(text, secret)
+    message = blank_secret(message, secret) if message is not None else None
     if message is None:
         excerpt = " ".join(text[:_BODY_EXCERPT].split())
         message = f"unexpected answer: {excerpt!r}" if excerpt else "empty answer"

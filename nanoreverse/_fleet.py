@@ -130,7 +130,7 @@ class RedisLimiter:
         prefix = f"{rate.namespace}:{scope}:limit"
         self._window, self._pause = f"{prefix}:window", f"{prefix}:pause"
         self._learned, self._probe = f"{prefix}:learned", f"{prefix}:probe"
-        self._period_ms = int((rate.per + rate.margin) * 1000)
+        self._period_ms = int((rate.period) * 1000)
         self._redis: Redis | None = None
         self._scripts: dict[str, Any] = {}
         self._pending: set[asyncio.Task[None]] = set()
@@ -225,7 +225,7 @@ class RedisLimiter:
         now = self._clock() if now is None else now
         pause = max(self._paused_until - now, 0.0)
         rounds = max(calls - 1, 0) // max(self._limit_seen, 1)
-        return pause + rounds * (self._rate.per + self._rate.margin)
+        return pause + rounds * (self._rate.period)
 
     async def aclose(self) -> None:
         if self._pending:

@@ -102,7 +102,7 @@ class Limiter:
 
     def _live(self, now: float) -> list[Slot]:
         assert self.rate is not None
-        period = self.rate.per + self.rate.margin
+        period = self.rate.period
         self._slots = [s for s in self._slots if s.sent_at is None or s.sent_at + period > now]
         return self._slots
 
@@ -115,7 +115,7 @@ class Limiter:
             return 0.0
         if self._probe_due(now):
             return 0.0
-        period = self.rate.per + self.rate.margin
+        period = self.rate.period
         expiries = sorted(s.sent_at + period for s in live if s.sent_at is not None)
         needed = len(live) - limit
         if needed < len(expiries):
@@ -153,7 +153,7 @@ class Limiter:
         free = limit - len(live)
         if calls <= free:
             return pause
-        period = self.rate.per + self.rate.margin
+        period = self.rate.period
         expiries = sorted(period if s.sent_at is None else s.sent_at + period - now for s in live)
         beyond = calls - max(free, 0) - 1
         rounds, index = divmod(beyond, limit)

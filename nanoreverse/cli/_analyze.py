@@ -24,7 +24,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .._batch import Chunk, Event, Result
-from .._client import AsyncClient
+from .._client import AsyncClient, clean_key
 from .._config import API_KEY_ENV, RateLimit
 from .._errors import APIError, NanoReverseError
 from .._shots import parse_analysis
@@ -52,12 +52,15 @@ def open_store(url: str | None, out: Path, *, lease: float = DEFAULT_LEASE) -> S
 
 
 def api_key(args: argparse.Namespace) -> str | None:
-    if args.api_key_file is not None:
-        try:
-            return str(args.api_key_file.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise UsageError(f"cannot read --api-key-file: {exc.strerror}") from None
-    return os.environ.get(API_KEY_ENV)
+    try:
+        if args.api_key_file is not None:
+            try:
+                return clean_key(args.api_key_file.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise UsageError(f"cannot read --api-key-file: {exc.strerror}") from None
+        return clean_key(os.environ.get(API_KEY_ENV))
+    except ValueError as exc:  # a control character inside: the message never shows the key
+        raise UsageError(str(exc)) from None
 
 
 def _collect(args: argparse.Namespace, err: Console) -> list[Item]:
@@ -116,6 +119,8 @@ async def _client(
 async def analyze(args: argparse.Namespace, err: Console) -> int:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be 1 or more")
+    if args.max_credits is not None and args.max_credits < 0:
+        raise UsageError("--max-credits must be 0 or more")
     if not args.lease > 0:
         raise UsageError("--lease must be a number of seconds > 0")
     try:

@@ -1,0 +1,115 @@
+"""Arguments and keys are checked where they are given, before anything is sent (#15: 9–11)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nanoreverse as nr
+from nanoreverse._errors import error_from_response
+
+from .test_cli import run
+
+
+@pytest.mark.parametrize(
+    ("make", "error"),
+    [
+        (lambda: nr.Timeout(read=-5), ValueError),
+        (lambda: nr.Timeout(read="5"), TypeError),
+        (lambda: nr.Timeout(read=0), ValueError),
+        (lambda: nr.Timeout(connect=math.inf), ValueError),
+        (lambda: nr.Timeout(write=True), TypeError),
+        (lambda: nr.Backoff(initial=-1), ValueError),
+        (lambda: nr.RateLimit(10, margin=-3), ValueError),
+        (lambda: nr.RateLimit(10, margin=math.nan), ValueError),
+        (lambda: nr.RateLimit(10, per=math.nan), ValueError),
+        (lambda: nr.RateLimit(True), ValueError),
+        (lambda: nr.AsyncClient("k", locale=""), nr.InvalidInputError),
+        (lambda: nr.AsyncClient("k", max_retries=1.5), ValueError),
+        (lambda: nr.AsyncClient("k", base_url="https://nanophoto.ai/?x=1"), ValueError),
+        (lambda: nr.AsyncClient("k", base_url="https://nanophoto.ai/#top"), ValueError),
+        (lambda: nr.AsyncClient("k", base_url="https://user:pw@nanophoto.ai"), ValueError),
+    ],
+)
+def test_bad_values_are_refused_at_construction(make: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        make()
+
+
+async def test_an_empty_locale_is_refused_not_replaced_by_the_default(
+    client: nr.AsyncClient,
+) -> None:
+    with pytest.raises(nr.InvalidInputError, match="locale"):
+        await client.analyze("https://youtu.be/W-15-UmGP5s", locale="").text()
+
+
+async def test_max_credits_must_be_whole(client: nr.AsyncClient) -> None:
+    with pytest.raises(ValueError, match="whole number"):
+        async with client.analyze_many(["https://youtu.be/W-15-UmGP5s"], max_credits=1.5):  # type: ignore[arg-type]
+            pass
+
+
+def test_max_credits_below_zero_is_a_usage_error() -> None:
+    result = run("analyze", "https://youtu.be/W-15-UmGP5s", "--max-credits", "-1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["sk-abc123\n", "  sk-abc123  ", "\ufeffsk-abc123\r\n"])
+async def test_a_key_with_whitespace_or_a_bom_works(
+    raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nanoreverse.testing import Emulator
+
+    async with Emulator(api_keys=("sk-abc123",), rate_limit=None) as emu:
+        monkeypatch.setenv("NANOPHOTO_API_KEY", raw)
+        async with nr.AsyncClient(base_url=emu.base_url, rate_limit=None) as client:
+            assert "| 1 |" in await client.analyze("https://youtu.be/W-15-UmGP5s").text()
+
+
+def test_a_key_with_a_control_character_is_refused_without_showing_it() -> None:
+    with pytest.raises(ValueError, match="control character") as caught:
+        nr.AsyncClient("sk-se\x07cret-key")
+    assert "cret" not in str(caught.value)
+
+
+def test_a_key_file_with_a_bom_works_on_the_command_line(tmp_path: Path) -> None:
+    from nanoreverse.testing import Emulator
+
+    key_file = tmp_path / "key"
+    key_file.write_bytes("\ufeffsk-abc123\r\n".encode())
+    with Emulator(api_keys=("sk-abc123",), rate_limit=None).in_thread() as emu:
+        result = run(
+            "analyze",
+            "https://youtu.be/W-15-UmGP5s",
+            "--base-url",
+            emu.base_url,
+            "--api-key-file",
+            str(key_file),
+            key=None,
+        )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        '"bad key sk-live\\/abcd1234"',  # JSON may escape /
+        '"bad key sk-live\\/abcd1234\\u00e9"',
+    ],
+)
+def test_the_key_is_blanked_in_every_form_the_server_echoes(echoed: str) -> None:
+    secret = "sk-live/abcd1234" + ("é" if "u00e9" in echoed else "")
+    body = f'{{"success": false, "error": {echoed}, "errorCode": "LOGIN_REQUIRED"}}'.encode()
+    error = error_from_response(401, body, secret=secret)
+    assert "abcd1234" not in str(error) and "abcd1234" not in (error.body or "")
+    assert error.code == "LOGIN_REQUIRED"
+
+
+def test_a_very_short_key_does_not_mangle_ordinary_words() -> None:
+    body = b'{"success": false, "error": "key e is wrong", "errorCode": "LOGIN_REQUIRED"}'
+    error = error_from_response(401, body, secret="e")
+    assert error.code == "LOGIN_REQUIRED" and error.message == "key *** is wrong"
+    assert "success" in (error.body or "")
