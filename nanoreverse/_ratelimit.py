@@ -87,6 +87,7 @@ class Limiter:
         self._slots: list[Slot] = []
         self._paused_until = -math.inf
         self._learned: int | None = None
+        self._refused_at: int | None = None  # accepted calls in the window at the last 429
         self._probe_wait = 2 * rate.per if rate else 0.0
         self._next_probe_at = -math.inf
         self._changed: anyio.Event | None = None
@@ -221,6 +222,8 @@ class Limiter:
         now = self._clock()
         self.sent(slot, now)
         slot.accepted = accepted
+        if not accepted and slot in self._slots:
+            self._slots.remove(slot)  # the server did not count a call it refused
         if accepted or learn:
             self._learn(slot, accepted, now)
         self._notify()
@@ -233,8 +236,14 @@ class Limiter:
             self._probe_wait *= 2
             self._next_probe_at = now + self._probe_wait
         elif not accepted:
-            self._learned = min(max(in_window, 1), self.rate.calls)
-            self._next_probe_at = now + self._probe_wait
+            # A lower limit is learned only on evidence: two refusals that saw the same
+            # number of accepted calls in the window. One stray 429, or several while
+            # none was accepted, is waited out by the (bounded) backoff alone: taken as
+            # a limit, it once meant one call an hour.
+            if in_window > 0 and in_window == self._refused_at:
+                self._learned = min(in_window, self.rate.calls)
+                self._next_probe_at = now + self._probe_wait
+            self._refused_at = in_window
         elif self._learned is not None and in_window > self._learned:
             self._learned = min(in_window, self.rate.calls)
             if slot.probe:

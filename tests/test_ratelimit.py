@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import anyio
 import pytest
 
 import nanoreverse as nr
@@ -86,9 +87,9 @@ def test_a_429_without_retry_after_teaches_the_real_limit() -> None:
     for slot in slots[:4]:
         lim.answered(slot, accepted=True)
     lim.answered(slots[4], accepted=False)
-    assert lim.limit == 4  # the server took four in this window
+    assert lim.limit == 10  # one refusal is no evidence yet
     lim.answered(slots[5], accepted=False)
-    assert lim.limit == 4
+    assert lim.limit == 4  # two at the same count: the server takes four in this window
     assert lim.try_take() is None
     clock.now += 10.5
     assert [lim.try_take() is not None for _ in range(5)] == [True] * 4 + [False]
@@ -103,10 +104,11 @@ def test_a_429_with_retry_after_does_not_lower_the_rate() -> None:
 
 def test_probing_back_up_after_a_learned_limit() -> None:
     lim, clock = limiter(10, per=10.0)
-    slots = [lim.try_take() for _ in range(3)]
+    slots = [lim.try_take() for _ in range(4)]
     lim.answered(slots[0], accepted=True)
     lim.answered(slots[1], accepted=True)
     lim.answered(slots[2], accepted=False)
+    lim.answered(slots[3], accepted=False)
     assert lim.limit == 2
     # The window slides; fill it again with accepted calls.
     clock.now = 1011.0
@@ -126,9 +128,10 @@ def test_probing_back_up_after_a_learned_limit() -> None:
 
 def test_a_refused_probe_doubles_the_wait_before_the_next() -> None:
     lim, clock = limiter(10, per=10.0)
-    first, second = lim.try_take(), lim.try_take()
+    first, second, third = lim.try_take(), lim.try_take(), lim.try_take()
     lim.answered(first, accepted=True)
     lim.answered(second, accepted=False)
+    lim.answered(third, accepted=False)
     assert lim.limit == 1
     clock.now += 20
     lim.answered(lim.try_take(), accepted=True)  # the window slid: a normal call
@@ -149,3 +152,44 @@ def test_estimate_counts_whole_windows() -> None:
         lim.sent(lim.try_take())
     assert lim.estimate(1) == pytest.approx(10.5)
     assert lim.estimate(3) == pytest.approx(21.0)
+
+
+def test_one_429_without_retry_after_does_not_stall_for_a_window() -> None:
+    lim, _ = limiter(100, per=3600.0)
+    slot = lim.try_take()
+    lim.answered(slot, accepted=False)  # the very first call refused, none accepted yet
+    assert lim.limit == 100 and lim.delay() == 0.0
+    for _ in range(3):  # several refusals while none is accepted teach nothing either
+        lim.answered(lim.try_take(), accepted=False)
+    assert lim.limit == 100 and lim.delay() == 0.0
+
+
+def test_a_refused_call_gives_its_place_back() -> None:
+    lim, _ = limiter(3, per=3600.0)
+    slots = [lim.try_take() for _ in range(3)]
+    assert lim.try_take() is None
+    lim.answered(slots[0], accepted=False)
+    assert lim.try_take() is not None  # the server did not count it, nor do we
+
+
+async def test_a_few_stray_429s_leave_throughput_alone() -> None:
+    from nanoreverse.testing import Emulator, Fault
+
+    async with Emulator(rate_limit=None, retry_after=None) as emu:
+        emu.script(*([None] * 20), Fault.rate_limited(), *([None] * 40), Fault.rate_limited())
+        fast = nr.Backoff(initial=0.01, maximum=0.02, jitter=0)
+        async with nr.AsyncClient(
+            emu.api_key,
+            base_url=emu.base_url,
+            backoff=fast,
+            rate_limit=nr.RateLimit(1000, per=3600.0),
+        ) as client:
+            links = [f"https://youtu.be/{n:011d}" for n in range(100)]
+            with anyio.fail_after(30):  # a bound: the old limiter waited an hour here
+                async with client.analyze_many(links, concurrency=4) as results:
+                    done = [r async for r in results]
+            limiter = client.limiter
+            assert isinstance(limiter, Limiter)
+            limit, delay = limiter.limit, limiter.delay()
+    assert all(r.ok for r in done) and len(done) == 100
+    assert limit == 1000 and delay == 0.0  # no limit learned from two stray refusals
