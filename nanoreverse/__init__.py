@@ -7,18 +7,7 @@
 ...             print(chunk, end="")
 """
 
-from ._batch import (
-    BatchResults,
-    BatchStats,
-    Chunk,
-    Event,
-    Finished,
-    Queued,
-    RateLimited,
-    Result,
-    Retrying,
-    Started,
-)
+from ._batch import BatchResults
 from ._client import AsyncClient
 from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout, __version__
 from ._errors import (
@@ -42,6 +31,17 @@ from ._errors import (
     StreamTimeoutError,
     VideoDownloadError,
     VideoProcessingError,
+)
+from ._results import (
+    BatchStats,
+    Chunk,
+    Event,
+    Finished,
+    Queued,
+    RateLimited,
+    Result,
+    Retrying,
+    Started,
 )
 from ._shots import Analysis, Shot, parse_analysis
 from ._sources import Source, SourceLike, VideoBytes, VideoFile, VideoURL, YouTube, as_source

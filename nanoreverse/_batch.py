@@ -12,151 +12,34 @@ cancels whatever is in flight.
 
 from __future__ import annotations
 
-import functools
 import heapq
 import math
 import time
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._client import CallHooks, check_locale
-from ._errors import (
-    APIConnectionError,
-    AuthenticationError,
-    InsufficientCreditsError,
-    NanoReverseError,
-    StreamInterruptedError,
+from ._config import check_locale
+from ._errors import AuthenticationError, InsufficientCreditsError, NanoReverseError
+from ._results import (
+    BatchStats,
+    Chunk,
+    Event,
+    Finished,
+    Queued,
+    RateLimited,
+    Result,
+    Retrying,
+    Started,
 )
-from ._shots import Analysis, parse_analysis
 from ._sources import SourceLike
+from ._stream import CallHooks
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
-
-
-@dataclass
-class Result:
-    """What became of one video of a batch."""
-
-    source: SourceLike
-    index: int
-    locale: str
-    markdown: str = ""
-    error: BaseException | None = None
-    attempts: int = 0
-    elapsed: float = 0.0
-    rate_limit_wait: float = 0.0
-    #: No request was made for it: replayed from the store, or shared with an identical call.
-    cached: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def paid(self) -> bool:
-        """Whether this video may have cost a credit (an answer began, or the call was sent)."""
-        if self.error is None or isinstance(self.error, StreamInterruptedError):
-            return self.attempts > 0
-        return isinstance(self.error, APIConnectionError) and self.error.request_sent
-
-    @functools.cached_property
-    def analysis(self) -> Analysis:
-        """The answer parsed into shots (see :func:`nanoreverse.parse_analysis`), once."""
-        return parse_analysis(self.markdown)
-
-
-# -- progress events ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Queued:
-    """A source was taken from the input and is about to be analysed."""
-
-    index: int
-    source: SourceLike
-
-
-@dataclass(frozen=True)
-class Started:
-    """A request for the source is going out (``attempt`` counts from 1)."""
-
-    index: int
-    source: SourceLike
-    attempt: int
-
-
-@dataclass(frozen=True)
-class Retrying:
-    """The last attempt failed in a way that is safe to retry; the next one follows ``wait``."""
-
-    index: int
-    source: SourceLike
-    error: NanoReverseError
-    wait: float
-
-
-@dataclass(frozen=True)
-class RateLimited:
-    """The call waits for the client's rate limiter (``wait`` seconds, inf when unknown)."""
-
-    index: int
-    source: SourceLike
-    wait: float
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A piece of a video's answer arrived."""
-
-    index: int
-    source: SourceLike
-    text: str
-
-
-@dataclass(frozen=True)
-class Finished:
-    """A video is done, well or not."""
-
-    result: Result
-
-
-Event: TypeAlias = "Queued | Started | Retrying | RateLimited | Chunk | Finished"
-
-
-@dataclass
-class BatchStats:
-    """Running counts of a batch, for progress displays."""
-
-    queued: int = 0
-    in_flight: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    credits_spent: int = 0
-    rate_limit_wait_until: float = 0.0
-    budget_exhausted: bool = False
-    #: The error about the key or the account that stopped the batch (``stop_on_account_error``).
-    stopped_by: BaseException | None = None
-    # Recent latencies only: a million-video batch must not grow this.
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=256), repr=False)
-
-    @property
-    def done(self) -> int:
-        return self.succeeded + self.failed
-
-    def count(self, result: Result) -> None:
-        self.credits_spent += result.paid
-        if result.ok:
-            self.succeeded += 1
-            self.latencies.append(result.elapsed - result.rate_limit_wait)
-        else:
-            self.failed += 1
 
 
 # -- the pieces -----------------------------------------------------------------------

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import json
 import logging
 import os
 import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -33,18 +30,19 @@ from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_RATE_LIMIT,
     ENDPOINT,
-    LOCALES,
     Backoff,
     RateLimit,
     Timeout,
     __version__,
+    check_base_url,
+    check_locale,
+    clean_key,
 )
 from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
-    InvalidInputError,
     NanoReverseError,
     RateLimitError,
     ServiceUnavailableError,
@@ -54,10 +52,11 @@ from ._ratelimit import make_limiter
 from ._retry import RetryPolicy, parse_retry_after
 from ._sources import Prepared, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
-from ._stream import AnalysisStream, Answer, HTTPAnswer
+from ._stream import NO_HOOKS, AnalysisStream, Answer, CallHooks, HTTPAnswer
 
 if TYPE_CHECKING:
-    from ._batch import BatchResults, Event
+    from ._batch import BatchResults
+    from ._results import Event
 
 logger = logging.getLogger("nanoreverse")
 # A library speaks only where the application has set up logging.
@@ -65,71 +64,6 @@ logger.addHandler(logging.NullHandler())
 
 # An error answer is short JSON or an HTML page; never read more of it than this.
 _ERROR_BODY_LIMIT = 64 * 1024
-
-
-@dataclass
-class CallHooks:
-    """What a batch wants to hear about one call while it is being opened."""
-
-    on_attempt: Callable[[int], None] | None = None
-    on_retry: Callable[[NanoReverseError, float], None] | None = None
-    on_rate_wait: Callable[[float], None] | None = None
-
-
-_NO_HOOKS = CallHooks()
-
-
-def check_locale(locale: str) -> str:
-    if locale not in LOCALES:
-        raise InvalidInputError(
-            f"locale {locale!r} is not supported; use one of {', '.join(LOCALES)}",
-            preflight=True,
-        )
-    return locale
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a name such as 127.example.com is not this machine
-
-
-def clean_key(raw: str | None) -> str | None:
-    """The key without the whitespace or byte-order mark a file or ``export`` may add;
-    a key with control characters inside is refused (the key itself is never shown)."""
-    if raw is None:
-        return None
-    key = raw.strip().lstrip("\ufeff").strip()
-    if any(ord(c) < 32 or ord(c) == 127 for c in key):
-        raise ValueError(
-            f"the API key has a control character inside it (at position "
-            f"{next(i for i, c in enumerate(key) if ord(c) < 32 or ord(c) == 127)}); "
-            f"check {API_KEY_ENV} or the key file"
-        )
-    return key or None
-
-
-def _check_base_url(base_url: str) -> str:
-    if not isinstance(base_url, str):
-        raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
-    parts = urlsplit(base_url)
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(
-            "base_url must be a plain address such as https://nanophoto.ai, with no query, "
-            "fragment, user name or password (the key would go to the wrong place)"
-        )
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "https" and host:
-        return base_url.rstrip("/")
-    if parts.scheme == "http" and _is_loopback(host):
-        return base_url.rstrip("/")
-    raise ValueError(
-        f"base_url must be https:// (or http:// to this machine: 127.0.0.1, localhost, [::1]) "
-        f"so the API key never crosses a network in clear text; got {base_url!r}"
-    )
 
 
 async def _read_head(response: aiohttp.ClientResponse) -> bytes:
@@ -179,9 +113,7 @@ class AsyncClient:
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
-        self.base_url = _check_base_url(
-            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        )
+        self.base_url = check_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         self.locale = check_locale(locale)
         self.max_retries = max_retries
         self.timeout = timeout
@@ -273,7 +205,7 @@ class AsyncClient:
             prepared = await self.prepare(source, chosen)
 
             async def call() -> Answer:
-                return await self._send_with_retries(prepared, stream, hooks or _NO_HOOKS)
+                return await self._send_with_retries(prepared, stream, hooks or NO_HOOKS)
 
             if self.store is None:
                 return await call()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ._errors import InvalidInputError
 
 __version__ = "0.1.0.dev0"
 
@@ -141,3 +145,59 @@ class Backoff:
     def __post_init__(self) -> None:
         for name in ("initial", "maximum", "jitter", "max_retry_after"):
             _seconds(f"Backoff {name}", getattr(self, name), allow_zero=True)
+
+
+# -- checks of what the client is given, made where it is given -------------------------
+
+
+def check_locale(locale: str) -> str:
+    if locale not in LOCALES:
+        raise InvalidInputError(
+            f"locale {locale!r} is not supported; use one of {', '.join(LOCALES)}",
+            preflight=True,
+        )
+    return locale
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name such as 127.example.com is not this machine
+
+
+def clean_key(raw: str | None) -> str | None:
+    """The key without the whitespace or byte-order mark a file or ``export`` may add;
+    a key with control characters inside is refused (the key itself is never shown)."""
+    if raw is None:
+        return None
+    key = raw.strip().lstrip("\ufeff").strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise ValueError(
+            f"the API key has a control character inside it (at position "
+            f"{next(i for i, c in enumerate(key) if ord(c) < 32 or ord(c) == 127)}); "
+            f"check {API_KEY_ENV} or the key file"
+        )
+    return key or None
+
+
+def check_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
+    parts = urlsplit(base_url)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(
+            "base_url must be a plain address such as https://nanophoto.ai, with no query, "
+            "fragment, user name or password (the key would go to the wrong place)"
+        )
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and _is_loopback(host):
+        return base_url.rstrip("/")
+    raise ValueError(
+        f"base_url must be https:// (or http:// to this machine: 127.0.0.1, localhost, [::1]) "
+        f"so the API key never crosses a network in clear text; got {base_url!r}"
+    )

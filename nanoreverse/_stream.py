@@ -10,14 +10,27 @@ from __future__ import annotations
 import asyncio
 import codecs
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
 import aiohttp
 import anyio
 
-from ._errors import StreamInterruptedError, StreamTimeoutError
+from ._errors import NanoReverseError, StreamInterruptedError, StreamTimeoutError
 from ._shots import Analysis, Shot, ShotParser, parse_analysis
+
+
+@dataclass
+class CallHooks:
+    """What a batch wants to hear about one call while it is being opened."""
+
+    on_attempt: Callable[[int], None] | None = None
+    on_retry: Callable[[NanoReverseError, float], None] | None = None
+    on_rate_wait: Callable[[float], None] | None = None
+
+
+NO_HOOKS = CallHooks()
 
 
 class Answer(Protocol):

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .._batch import Chunk, Event, Result
-from .._client import AsyncClient, clean_key
-from .._config import API_KEY_ENV, RateLimit
+from .._client import AsyncClient
+from .._config import API_KEY_ENV, RateLimit, clean_key
 from .._errors import APIError, NanoReverseError
+from .._results import Chunk, Event, Result
 from .._shots import parse_analysis
 from .._sources import identify
 from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, StoreKey, scope_of

@@ -12,7 +12,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .._batch import BatchResults, Event, Finished, RateLimited, Retrying
+from .._batch import BatchResults
+from .._results import Event, Finished, RateLimited, Retrying
 
 
 def duration(seconds: float | None) -> str:

@@ -8,7 +8,8 @@
 """
 
 from ._answers import plan_shots, shot_count
-from ._emulator import DEFAULT_KEY, Emulator, Fault, RequestRecord
+from ._emulator import DEFAULT_KEY, Emulator
+from ._faults import Fault, RequestRecord
 from ._redis import RedisServer, redis_server_binary
 from ._serve import EmulatorProcess
 

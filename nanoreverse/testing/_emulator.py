@@ -25,137 +25,10 @@ from aiohttp import web
 from .._config import ENDPOINT, LOCALES, RateLimit
 from .._sources import video_url_problem, youtube_video_id
 from ._answers import duration_from_seed, render_answer, seed_of
+from ._faults import BAD_GATEWAY_PAGE, STATUS_OF_CODE, Fault, RequestRecord
 from ._upload import BodyError, BodyScanner
 
 DEFAULT_KEY = "nr-emulator-key"
-
-_STATUS = {
-    "LOGIN_REQUIRED": 401,
-    "API_KEY_RATE_LIMIT_EXCEEDED": 429,
-    "INSUFFICIENT_CREDITS": 402,
-    "INVALID_INPUT": 400,
-    "INVALID_YOUTUBE_URL": 400,
-    "INVALID_VIDEO_URL": 400,
-    "INVALID_FORMAT": 400,
-    "FILE_TOO_LARGE": 400,
-    "VIDEO_DOWNLOAD_FAILED": 400,
-    "VIDEO_PROCESSING_FAILED": 422,
-    "AI_SERVICE_ERROR": 503,
-    "SERVICE_UNAVAILABLE": 503,
-    "INTERNAL_ERROR": 500,
-}
-
-_BAD_GATEWAY_PAGE = (
-    "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center>"
-    "</body></html>"
-)
-
-FaultKind = Literal[
-    "rate_limited",
-    "error",
-    "bad_gateway",
-    "close_before_answer",
-    "drop_after",
-    "stall",
-    "trickle",
-]
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One misbehaviour, applied to one request. Build them with the class methods.
-
-    >>> emu.script(Fault.rate_limited(retry_after=2), Fault.drop_after(100))  # doctest: +SKIP
-    """
-
-    kind: FaultKind
-    code: str | None = None
-    retry_after: str | None = None
-    after_bytes: int = 0
-    seconds: float = 0.0
-    chars_per_second: float = 0.0
-
-    @classmethod
-    def rate_limited(cls, retry_after: float | str | None = None) -> Fault:
-        """429 API_KEY_RATE_LIMIT_EXCEEDED; ``retry_after`` seconds, an HTTP date, or none."""
-        value = None if retry_after is None else str(retry_after)
-        return cls("rate_limited", code="API_KEY_RATE_LIMIT_EXCEEDED", retry_after=value)
-
-    @classmethod
-    def rate_limited_until(cls, seconds_from_now: float) -> Fault:
-        """429 with ``Retry-After`` as an HTTP date ``seconds_from_now`` ahead."""
-        when = email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
-        return cls("rate_limited", code="API_KEY_RATE_LIMIT_EXCEEDED", retry_after=when)
-
-    @classmethod
-    def error(cls, code: str, retry_after: float | None = None) -> Fault:
-        """The JSON error answer for ``code`` (e.g. AI_SERVICE_ERROR 503, INTERNAL_ERROR 500)."""
-        if code not in _STATUS:
-            raise ValueError(f"unknown errorCode {code!r}; known: {', '.join(_STATUS)}")
-        value = None if retry_after is None else str(retry_after)
-        return cls("error", code=code, retry_after=value)
-
-    @classmethod
-    def service_unavailable(cls, code: str = "AI_SERVICE_ERROR") -> Fault:
-        """503 AI_SERVICE_ERROR (or SERVICE_UNAVAILABLE)."""
-        return cls.error(code)
-
-    @classmethod
-    def internal_error(cls) -> Fault:
-        """500 INTERNAL_ERROR."""
-        return cls.error("INTERNAL_ERROR")
-
-    @classmethod
-    def bad_gateway(cls) -> Fault:
-        """An HTML 502 page, as a proxy or CDN in front of the service sends."""
-        return cls("bad_gateway")
-
-    @classmethod
-    def close_before_answer(cls) -> Fault:
-        """Read the whole request, then close the connection without a word."""
-        return cls("close_before_answer")
-
-    @classmethod
-    def drop_after(cls, after_bytes: int) -> Fault:
-        """Answer 200, send ``after_bytes`` bytes of the answer, then cut the connection."""
-        return cls("drop_after", after_bytes=after_bytes)
-
-    @classmethod
-    def stall(cls, seconds: float, after_bytes: int | None = None) -> Fault:
-        """Fall silent for ``seconds``: before answering (None) or after ``after_bytes``."""
-        return cls("stall", seconds=seconds, after_bytes=-1 if after_bytes is None else after_bytes)
-
-    @classmethod
-    def trickle(cls, chars_per_second: float) -> Fault:
-        """Answer normally, but slowly."""
-        return cls("trickle", chars_per_second=chars_per_second)
-
-
-@dataclass
-class RequestRecord:
-    """What the emulator saw of one request, and what it did."""
-
-    number: int
-    started: float
-    ended: float | None = None
-    authorized: bool = False
-    user_agent: str | None = None
-    content_length: int | None = None
-    chunked: bool = False
-    body_bytes: int = 0
-    source: str | None = None
-    locale: str | None = None
-    video_url: str | None = None
-    file_name: str | None = None
-    video_sha256: str | None = None
-    video_size: int | None = None
-    video_duration: float | None = None
-    fault: Fault | None = None
-    status: int | None = None
-    error_code: str | None = None
-    answer: str = ""
-    completed: bool = False
 
 
 @dataclass
@@ -422,7 +295,7 @@ class Emulator:
             return self._fault_error(record, fault)
         if fault.kind == "bad_gateway":
             record.status = 502
-            return web.Response(status=502, text=_BAD_GATEWAY_PAGE, content_type="text/html")
+            return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
         if fault.kind == "close_before_answer":
             return self._cut(request, web.Response())
         if fault.kind == "stall" and fault.after_bytes < 0:
@@ -510,10 +383,10 @@ class Emulator:
         message: str,
         headers: dict[str, str] | None = None,
     ) -> web.Response:
-        record.status, record.error_code = _STATUS[code], code
+        record.status, record.error_code = STATUS_OF_CODE[code], code
         return web.json_response(
             {"success": False, "error": message, "errorCode": code},
-            status=_STATUS[code],
+            status=STATUS_OF_CODE[code],
             headers=headers,
         )
 
