@@ -26,7 +26,7 @@ from rich.console import Console
 from .._client import AsyncClient
 from .._config import API_KEY_ENV, RateLimit, clean_key
 from .._errors import APIError, NanoReverseError
-from .._results import Chunk, Event, Result
+from .._results import BatchStats, Chunk, Event, Result
 from .._shots import parse_analysis
 from .._sources import identify
 from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, StoreKey, scope_of
@@ -217,6 +217,7 @@ async def _run_batch(
     interrupted = _cancel_on_sigint()
     live = err.is_terminal and not args.quiet
     tally = _Tally()
+    stats = BatchStats()
     display = Display(err, len(items), live=live, quiet=args.quiet)
 
     def on_event(event: Event) -> None:
@@ -234,16 +235,15 @@ async def _run_batch(
                 stop_on_account_error=True,
             ) as results:
                 display.results = results
+                stats = results.stats
                 async for result in results:
                     _save(folder, items[result.index], result, args.format)
                     tally.add(result)
-                tally.stopped_by = results.stats.stopped_by
-                tally.budget_reached = results.stats.budget_exhausted
     except asyncio.CancelledError:
         if not interrupted.is_set():
             raise
         _uncancel()
-    _summary(err, len(items), tally, folder, args)
+    _summary(err, len(items), tally, stats, folder, args)
     if interrupted.is_set():
         return EXIT_INTERRUPTED
     if tally.refused_before_sending == len(items):
@@ -261,8 +261,6 @@ class _Tally:
     credits: int = 0
     refused_before_sending: int = 0
     failed: collections.Counter[str] = field(default_factory=collections.Counter)
-    stopped_by: BaseException | None = None
-    budget_reached: bool = False
 
     def add(self, result: Result) -> None:
         self.taken += 1
@@ -315,7 +313,12 @@ def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
 
 
 def _summary(
-    err: Console, total: int, tally: _Tally, folder: OutputFolder, args: argparse.Namespace
+    err: Console,
+    total: int,
+    tally: _Tally,
+    stats: BatchStats,
+    folder: OutputFolder,
+    args: argparse.Namespace,
 ) -> None:
     def say(text: str) -> None:
         err.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -329,12 +332,12 @@ def _summary(
     say(f"{line}; {tally.credits} credits spent. Output: {folder.root}")
     for code, count in tally.failed.most_common():
         say(f"  {count} × {code}")
-    if tally.stopped_by is not None:
+    if stats.stopped_by is not None:
         say(
-            f"Stopped starting calls: {tally.stopped_by}. Every later call would fail the same "
+            f"Stopped starting calls: {stats.stopped_by}. Every later call would fail the same "
             "way: fix the key or the balance, then run again."
         )
-    if tally.budget_reached:
+    if stats.budget_exhausted:
         say(f"Budget reached (--max-credits {args.max_credits}): the rest was not started.")
     retryable = failed - tally.refused_before_sending
     if tally.refused_before_sending:
