@@ -68,7 +68,7 @@ async def plain(base_url: str, key: str, count: int) -> tuple[float, float]:
 
 def main() -> None:
     args = arguments(__doc__ or "")
-    count = 300 if args.quick else 1500
+    count = 300 if args.quick else 6000  # runs of seconds: shorter ones were mostly noise
     pairs = 1 if args.quick else max(args.repeat, 7)
     pinned = hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
     samples: dict[str, list[tuple[float, float]]] = {"nanoreverse": [], "plain aiohttp": []}

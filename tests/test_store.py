@@ -161,15 +161,18 @@ async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease(
 
 
 async def test_a_long_answer_keeps_its_claim_alive(store_factory: StoreFactory) -> None:
-    # The answer takes several leases to stream: the holder renews, so nobody takes over.
-    async with Emulator(rate_limit=None, chars_per_second=3000, ttfb=0.3) as emu:
+    # The answer takes more than three leases to stream: the holder renews (every third of a
+    # lease), so nobody takes over. A lease of 0.2 s flaked on a loaded machine: a renewal
+    # can be that late; 0.6 s leaves room and still spans several leases.
+    async with Emulator(rate_limit=None, chars_per_second=400, ttfb=0.3) as emu:
         async with (
-            client_for(emu, store_factory(lease=0.2)) as one,
-            client_for(emu, store_factory(lease=0.2)) as two,
+            client_for(emu, store_factory(lease=0.6)) as one,
+            client_for(emu, store_factory(lease=0.6)) as two,
         ):
             first = asyncio.create_task(one.analyze(CLIP).text())
             await eventually(lambda: emu.requests)
             assert await two.analyze(CLIP).text() == await first
+            assert emu.requests[0].ended - emu.requests[0].started > 3 * 0.6  # type: ignore[operator]
     assert len(emu.requests) == 1
 
 
