@@ -88,3 +88,66 @@ def test_readme_block_runs(
     assert result.returncode == 0, (
         f"README block {index}:\n{block}\n{result.stdout}\n{result.stderr}"
     )
+
+
+SHELL_BLOCKS = re.findall(r"```sh\n(.+?)```", README.read_text(), flags=re.DOTALL)[2:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(len(SHELL_BLOCKS)))
+def test_readme_shell_block_runs(index: int, emu: EmulatorProcess, tmp_path: Path) -> None:
+    """The command-line examples, run by bash as written, in a home with the files they name.
+
+    Install and `export` lines are skipped (the package is installed and the key set);
+    `--open` finds no browser to start (BROWSER=true).
+    """
+    block = SHELL_BLOCKS[index]
+    home = tmp_path / "home"
+    for folder in ("ads", "more"):
+        (home / folder).mkdir(parents=True)
+    shutil.copy(CLIPS[0], home / "ads" / "spring.mp4")
+    shutil.copy(CLIPS[1], home / "more" / "clip.mp4")
+    shutil.copy(CLIPS[2], home / "clip.mp4")
+    (home / "links.txt").write_text("# a list\nhttps://youtu.be/W-15-UmGP5s\n")
+    if "nanoreverse report nanoreverse-out" in block:  # it reports on a folder made before
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "nanoreverse",
+                "analyze",
+                str(home / "ads"),
+                "--out",
+                str(home / "nanoreverse-out"),
+            ],
+            env={
+                **os.environ,
+                "NANOPHOTO_API_KEY": emu.api_key,
+                "NANOPHOTO_BASE_URL": emu.base_url,
+            },
+            check=True,
+            capture_output=True,
+        )
+    lines = [line for line in block.splitlines() if not line.startswith(("pip ", "export "))]
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "NANOPHOTO_API_KEY": emu.api_key,
+        "NANOPHOTO_BASE_URL": emu.base_url,
+        "BROWSER": "true",
+    }
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(lines)],
+        cwd=home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"README shell block:\n{block}\n{result.stderr}"
+    if "--csv shots.csv" in block:
+        assert (home / "shots.csv").read_text().count("\n") > 3
+        assert "| 1 |" in (home / "clip.md").read_text()
+    if "nanoreverse report" in block:
+        assert (home / "nanoreverse-out" / "report" / "index.html").is_file()
