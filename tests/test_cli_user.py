@@ -297,3 +297,33 @@ def test_failures_are_counted_under_one_kind_of_name() -> None:
     assert label(nr.InternalServerError("x", status=500)) == "INTERNAL_ERROR"
     assert label(nr.InternalServerError("html", code=None, status=502)) == "HTTP 502"
     assert label(nr.StreamInterruptedError("cut")) == "StreamInterruptedError"
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_any_call(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "out"
+    not_a_folder.write_text("a file")
+    result = analyze(emu, str(CLIPS[0]), "--out", str(not_a_folder))
+    assert result.returncode == 2 and "cannot write to --out" in result.stderr
+    assert emu.stats()["requests"] == 0 and "Traceback" not in result.stderr
+
+
+def test_a_write_error_after_paying_keeps_the_answer_and_the_rerun_writes_it_free(
+    emu: EmulatorProcess, tmp_path: Path
+) -> None:
+    videos = tmp_path / "videos"
+    (videos / "sub").mkdir(parents=True)
+    shutil.copy(CLIPS[0], videos / "top.mp4")
+    shutil.copy(CLIPS[1], videos / "sub" / "inner.mp4")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").write_text("a file where a folder must go")  # writing sub/inner.md fails
+    first = analyze(emu, str(videos), "--out", str(out))
+    assert first.returncode == 1 and "Traceback" not in first.stderr
+    assert "could not be written" in first.stderr and "kept in the store" in first.stderr
+    assert (out / "top.md").is_file()  # the rest was written
+    (out / "sub").unlink()
+    second = analyze(emu, str(videos), "--out", str(out))
+    assert second.returncode == 0 and (out / "sub" / "inner.md").is_file()
+    assert emu.stats()["requests"] == 2  # nothing paid twice

@@ -135,6 +135,10 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
     if args.dry_run:
         async with store:
             return await _dry_run(items, folder, store, _dry_run_scope(args), args)
+    try:
+        folder.check_writable()
+    except OSError as exc:
+        raise UsageError(f"cannot write to --out {folder.root}: {exc.strerror or exc}") from None
     folder.sweep()
     async with _client(args, rate, store) as client:
         status = await _run_batch(client, items, folder, args, err)
@@ -237,7 +241,11 @@ async def _run_batch(
                 display.results = results
                 stats = results.stats
                 async for result in results:
-                    _save(folder, items[result.index], result, args.format)
+                    try:
+                        _save(folder, items[result.index], result, args.format)
+                    except OSError as exc:
+                        # Paid for, and kept in the store: a re-run writes it, free.
+                        tally.unwritten.append(f"{items[result.index].display}: {exc}")
                     tally.add(result)
     except asyncio.CancelledError:
         if not interrupted.is_set():
@@ -248,7 +256,8 @@ async def _run_batch(
         return EXIT_INTERRUPTED
     if tally.refused_before_sending == len(items):
         return EXIT_USAGE
-    return EXIT_FAILED if tally.failed or tally.taken < len(items) else EXIT_OK
+    incomplete = tally.failed or tally.unwritten or tally.taken < len(items)
+    return EXIT_FAILED if incomplete else EXIT_OK
 
 
 @dataclass
@@ -261,6 +270,7 @@ class _Tally:
     credits: int = 0
     refused_before_sending: int = 0
     failed: collections.Counter[str] = field(default_factory=collections.Counter)
+    unwritten: list[str] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         self.taken += 1
@@ -339,6 +349,11 @@ def _summary(
         )
     if stats.budget_exhausted:
         say(f"Budget reached (--max-credits {args.max_credits}): the rest was not started.")
+    if tally.unwritten:
+        say(f"{len(tally.unwritten)} answers could not be written to {folder.root}:")
+        for line in tally.unwritten:
+            say(f"  {line}")
+        say("  They are kept in the store: fix the folder and run again to write them, free.")
     retryable = failed - tally.refused_before_sending
     if tally.refused_before_sending:
         say(

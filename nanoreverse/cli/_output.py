@@ -45,6 +45,14 @@ class OutputFolder:
         self.root = root
         self._root_resolved = root.resolve()
 
+    def check_writable(self) -> None:
+        """Raise OSError unless files can be written here: checked before the first call,
+        so that a read-only or mistaken ``--out`` costs nothing."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=self.root)
+        os.close(handle)
+        os.unlink(probe)
+
     def path_for(self, stem: PurePosixPath, suffix: str) -> Path:
         """Where an output goes; refuses anything that would land outside the folder."""
         if stem.is_absolute() or ".." in stem.parts:
@@ -101,7 +109,9 @@ class OutputFolder:
             self.path_for(stem, suffix).unlink()
 
     def record_failure(self, **details: Any) -> None:
-        """Append one line to ``failures.jsonl`` (what people read; the store logs it too)."""
+        """Append one line to ``failures.jsonl`` (what people read; the store logs it too).
+
+        Raises OSError when the folder cannot be written (the caller reports it)."""
         self.root.mkdir(parents=True, exist_ok=True)
         entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **details}
         with (self.root / FAILURES).open("a", encoding="utf-8") as file:
