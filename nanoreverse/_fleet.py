@@ -20,13 +20,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._config import RateLimit
-from ._store._redis import call_redis, connect
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
+from ._store._redis import RedisConnection
 
 logger = logging.getLogger("nanoreverse")
 
@@ -131,8 +128,7 @@ class RedisLimiter:
         self._window, self._pause = f"{prefix}:window", f"{prefix}:pause"
         self._learned, self._probe = f"{prefix}:learned", f"{prefix}:probe"
         self._period_ms = int((rate.period) * 1000)
-        self._redis: Redis | None = None
-        self._scripts: dict[str, Any] = {}
+        self._redis = RedisConnection(self.url)
         self._pending: set[asyncio.Task[None]] = set()
         self._limit_seen: int = rate.calls
         self._paused_until = -math.inf
@@ -147,13 +143,8 @@ class RedisLimiter:
         return f"<RedisLimiter rate={self.rate!r}>"
 
     async def _eval(self, what: str, source: str, keys: list[str], args: list[Any]) -> Any:
-        if self._redis is None:
-            self._redis = connect(self.url)
-        script = self._scripts.get(source)
-        if script is None:
-            script = self._scripts[source] = self._redis.register_script(source)
         self.round_trips += 1
-        return await call_redis(self.url, what, script(keys=keys, args=args))
+        return await self._redis.eval(what, source, keys, args)
 
     async def acquire(self, on_wait: Callable[[float], None] | None = None) -> SharedSlot:
         """Wait until the fleet may start a call, and take its place in the shared window."""
@@ -230,7 +221,4 @@ class RedisLimiter:
     async def aclose(self) -> None:
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
-        redis, self._redis = self._redis, None
-        self._scripts.clear()
-        if redis is not None:
-            await redis.aclose()
+        await self._redis.aclose()

@@ -56,6 +56,43 @@ async def call_redis(url: str, what: str, work: Awaitable[T]) -> T:
         raise StoreError(f"Redis at {redact(url)} could not {what}: {exc}") from exc
 
 
+class RedisConnection:
+    """One redis-py client opened on first use, the Lua scripts registered on it, and every
+    Redis failure turned into one typed error: what the store and the shared limiter share.
+
+    >>> redis = RedisConnection("redis://127.0.0.1:6379/0")   # doctest: +SKIP
+    >>> await redis.eval("count", "return 1", [], [])          # doctest: +SKIP
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._redis: Redis | None = None
+        self._scripts: dict[str, Any] = {}
+
+    def client(self) -> Redis:
+        if self._redis is None:
+            self._redis = connect(self.url)
+            self._scripts.clear()
+        return self._redis
+
+    async def run(self, what: str, work: Awaitable[T]) -> T:
+        return await call_redis(self.url, what, work)
+
+    async def eval(self, what: str, source: str, keys: list[str], args: list[Any]) -> Any:
+        """Run a Lua script (registered once, then called by its hash): one round trip."""
+        redis = self.client()
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = redis.register_script(source)
+        return await self.run(what, script(keys=keys, args=args))
+
+    async def aclose(self) -> None:
+        redis, self._redis = self._redis, None
+        self._scripts.clear()
+        if redis is not None:
+            await redis.aclose()
+
+
 def redact(url: str) -> str:
     """The URL without a password, for messages."""
     scheme, sep, rest = url.partition("://")
@@ -112,8 +149,7 @@ class RedisStore(Store):
         self.url = url
         self.namespace = namespace
         self.lease = check_lease(lease)
-        self._redis: Redis | None = None
-        self._scripts: dict[str, Any] = {}
+        self._redis = RedisConnection(url)
 
     def __repr__(self) -> str:
         return f"RedisStore({redact(self.url)!r}, namespace={self.namespace!r})"
@@ -121,14 +157,8 @@ class RedisStore(Store):
     def _name(self, key: StoreKey, kind: str) -> str:
         return f"{self.namespace}:{key.scope}:{kind}:{key.identity}:{key.locale}"
 
-    def _script(self, source: str) -> Any:
-        redis = self._client()
-        if source not in self._scripts:
-            self._scripts[source] = redis.register_script(source)
-        return self._scripts[source]
-
     async def _eval(self, what: str, source: str, keys: list[str], args: list[Any]) -> Any:
-        return await call_redis(self.url, what, self._script(source)(keys=keys, args=args))
+        return await self._redis.eval(what, source, keys, args)
 
     def _claim_keys(self, key: StoreKey, kind: str) -> list[str]:
         return [self._name(key, kind), self._name(key, "claim")]
@@ -172,20 +202,20 @@ class RedisStore(Store):
         await self._eval("record a failed attempt", _ABANDON, keys, args)
 
     async def status(self, key: StoreKey) -> Literal["stored", "claimed"] | None:
-        redis = self._client()
+        redis = self._redis.client()
         answer, claim = self._name(key, "answer"), self._name(key, "claim")
-        if await call_redis(self.url, "look up an analysis", redis.exists(answer)):
+        if await self._redis.run("look up an analysis", redis.exists(answer)):
             return "stored"
-        if await call_redis(self.url, "look up an analysis", redis.exists(claim)):
+        if await self._redis.run("look up an analysis", redis.exists(claim)):
             return "claimed"
         return None
 
     async def answers(self, scope: str | None = None) -> AsyncIterator[StoredAnswer]:
-        redis = self._client()
+        redis = self._redis.client()
         pattern = f"{self.namespace}:{scope or '*'}:answer:*"
-        names = await call_redis(self.url, "list answers", _scan(redis, pattern))
+        names = await self._redis.run("list answers", _scan(redis, pattern))
         for name in sorted(names):
-            fields = await call_redis(self.url, "list answers", redis.hgetall(name))
+            fields = await self._redis.run("list answers", redis.hgetall(name))
             text = {_text(k): _text(v) for k, v in fields.items()}
             if "markdown" in text:
                 yield StoredAnswer(
@@ -198,23 +228,14 @@ class RedisStore(Store):
 
     async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
         """The failed or interrupted attempts logged for a key: (code, message, partial)."""
-        redis = self._client()
+        redis = self._redis.client()
         name = self._name(key, "attempts")
-        raw = await call_redis(self.url, "list attempts", redis.lrange(name, 0, -1))
+        raw = await self._redis.run("list attempts", redis.lrange(name, 0, -1))
         entries = [json.loads(item) for item in raw]
         return [(e["code"], e["message"], e["partial"]) for e in entries]
 
-    def _client(self) -> Redis:
-        if self._redis is None:
-            self._redis = connect(self.url)
-            self._scripts.clear()
-        return self._redis
-
     async def aclose(self) -> None:
-        redis, self._redis = self._redis, None
-        self._scripts.clear()
-        if redis is not None:
-            await redis.aclose()
+        await self._redis.aclose()
 
 
 def _text(value: bytes | str) -> str:
