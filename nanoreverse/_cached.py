@@ -25,7 +25,7 @@ import anyio
 from ._errors import APIError, InvalidInputError, StreamInterruptedError
 from ._sources import Prepared, VideoFile, as_source, identify
 from ._store import Claimed, Held, Hit, Store, StoreKey
-from ._stream import AnalysisStream, Answer, StoredAnswer
+from ._stream import AnalysisStream, Answer, ReplayedAnswer
 
 logger = logging.getLogger("nanoreverse")
 
@@ -202,7 +202,7 @@ async def open_through_store(
             shared.push(markdown)
             shared.end(None)
             stream.cached = True
-            return StoredAnswer(markdown)
+            return ReplayedAnswer(markdown)
         claim = Claim(store, key, owner, _where(stream.source))
         claim.keep_alive(stream)
         try:

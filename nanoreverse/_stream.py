@@ -73,7 +73,7 @@ class HTTPAnswer:
             self._response.close()
 
 
-class StoredAnswer:
+class ReplayedAnswer:
     """An answer read back from the store: the whole text at once, no request made."""
 
     def __init__(self, markdown: str) -> None:
