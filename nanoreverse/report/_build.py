@@ -116,8 +116,12 @@ class Builder:
             return card
         analysis = parse_analysis(video.markdown)
         notes: list[str] = []
-        length, images = self._frames(video, analysis, notes)
+        path = self._local_file(video, notes)
+        length = self._length(path, notes) if path is not None else None
         ranges = shot_ranges([s.duration_seconds for s in analysis.shots], length)
+        images = []
+        if path is not None and length is not None:
+            images = self._thumbnails(video, path, ranges, notes)
         shots = []
         for number, (shot, (start, end)) in enumerate(zip(analysis.shots, ranges, strict=True)):
             shots.append(
@@ -159,34 +163,43 @@ class Builder:
         )
         return card
 
-    def _frames(
-        self, video: Video, analysis: Any, notes: list[str]
-    ) -> tuple[float | None, list[str]]:
-        """The real length and the thumbnails (first frame, then one per shot), if any."""
+    def _local_file(self, video: Video, notes: list[str]) -> Path | None:
+        """The video's file, or None (and a note saying why there are no frames)."""
         if video.is_link:
             notes.append(
                 "No frames: this video was given as a link (YouTube or URL), so there is no "
                 "local file to take them from."
             )
-            return None, []
+            return None
         path = Path(video.source)
         if not path.is_file():
             notes.append(f"No frames: {path} is not there any more (moved or deleted).")
-            return None, []
+            return None
+        return path
+
+    def _length(self, path: Path, notes: list[str]) -> float | None:
         try:
-            length = video_length(path)
-            ranges = shot_ranges([s.duration_seconds for s in analysis.shots], length)
-            moments = [0.0] + [(start + end) / 2 for start, end in ranges]
-            names = [_thumb_name(video, moment) for moment in moments]
-            missing = [i for i, name in enumerate(names) if not (self.thumbs / name).exists()]
-            if missing:
-                images = frames_at(path, [moments[i] for i in missing])
-                for i, image in zip(missing, images, strict=True):
-                    image.convert("RGB").save(self.thumbs / names[i], "JPEG", quality=82)
-            return length, names
+            return video_length(path)
         except UnreadableVideo as exc:
             notes.append(f"No frames: {path} could not be decoded ({exc}).")
-            return None, []
+            return None
+
+    def _thumbnails(
+        self, video: Video, path: Path, ranges: list[tuple[float, float]], notes: list[str]
+    ) -> list[str]:
+        """The thumbnails' names: the first frame, then one per shot at its middle."""
+        moments = [0.0] + [(start + end) / 2 for start, end in ranges]
+        names = [_thumb_name(video, moment) for moment in moments]
+        missing = [i for i, name in enumerate(names) if not (self.thumbs / name).exists()]
+        if missing:
+            try:
+                images = frames_at(path, [moments[i] for i in missing])
+            except UnreadableVideo as exc:
+                notes.append(f"No frames: {path} could not be decoded ({exc}).")
+                return []
+            for i, image in zip(missing, images, strict=True):
+                image.convert("RGB").save(self.thumbs / names[i], "JPEG", quality=82)
+        return names
 
     def _sheet(self, video: Video, names: list[str]) -> str | None:
         if not names:
