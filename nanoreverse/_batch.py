@@ -6,8 +6,18 @@ analysing it through the client (whose limiter paces every call), and handing
 its Result to the consumer over a memory object stream. A worker holds a token
 from pulling a source until the consumer has taken its result, so look-ahead
 stays bounded (``concurrency`` items; with ``ordered=True`` up to four times
-that may wait to be released in input order). Leaving the ``async with`` block
-cancels whatever is in flight.
+that may wait to be released in input order).
+
+What may stop a batch, and what it costs:
+
+- a bad source is one failed Result; the batch goes on;
+- an exception from the sources' iterable or from ``on_event`` starts no new call,
+  lets the calls in flight finish (they may be paid), delivers them, then raises
+  that exception itself to the consumer (never an ExceptionGroup);
+- ``results.stop()`` starts no new call; ``stop(now=True)`` also stops the calls in
+  flight and delivers each with the text it had (``result.stopped``);
+- leaving the ``async with`` block cancels whatever is in flight; an exception raised
+  inside it comes out as itself.
 """
 
 from __future__ import annotations
@@ -15,15 +25,21 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._batch_control import Budget, Call, Control, Puller
 from ._config import check_locale
-from ._errors import AuthenticationError, InsufficientCreditsError, NanoReverseError
+from ._errors import (
+    AuthenticationError,
+    InsufficientCreditsError,
+    NanoReverseError,
+    StreamInterruptedError,
+)
 from ._results import (
     BatchStats,
     Chunk,
@@ -35,87 +51,11 @@ from ._results import (
     Retrying,
     Started,
 )
-from ._sources import SourceLike
-from ._stream import CallHooks
+from ._sources import SourceLike, as_source
+from ._stream import AnalysisStream, CallHooks
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
-
-
-# -- the pieces -----------------------------------------------------------------------
-
-
-class _Budget:
-    """``max_credits``: calls in flight plus calls that may have been paid never exceed it."""
-
-    def __init__(self, limit: int | None) -> None:
-        self.limit = limit
-        self.spent = 0
-        self.reserved = 0
-        self._changed = anyio.Event()
-
-    async def reserve(self) -> bool:
-        if self.limit is None:
-            return True
-        while self.spent + self.reserved >= self.limit:
-            if self.reserved == 0:
-                return False
-            await self._changed.wait()
-        self.reserved += 1
-        return True
-
-    def settle(self, paid: bool) -> None:
-        if self.limit is None:
-            return
-        self.reserved -= 1
-        self.spent += paid
-        self._changed.set()
-        self._changed = anyio.Event()
-
-
-class _Puller:
-    """Takes sources one at a time from an iterable or async iterable, numbering them."""
-
-    def __init__(self, sources: Iterable[SourceLike] | AsyncIterable[SourceLike]) -> None:
-        self._sync: Iterator[SourceLike] | None = None
-        self._async: AsyncIterator[SourceLike] | None = None
-        if isinstance(sources, AsyncIterable):
-            self._async = aiter(sources)
-        else:
-            self._sync = iter(sources)
-        # Only an async iterator can be asked twice at once; next() on a sync one cannot.
-        self._lock = anyio.Lock(fast_acquire=True) if self._async is not None else None
-        self._index = 0
-        self.exhausted = False
-
-    async def next(self) -> tuple[int, SourceLike] | None:
-        if self._lock is None:
-            return self._take_sync()
-        async with self._lock:
-            if self.exhausted:
-                return None
-            assert self._async is not None
-            try:
-                item = await anext(self._async)
-            except StopAsyncIteration:
-                self.exhausted = True
-                return None
-            return self._numbered(item)
-
-    def _take_sync(self) -> tuple[int, SourceLike] | None:
-        assert self._sync is not None
-        if self.exhausted:
-            return None
-        try:
-            item = next(self._sync)
-        except StopIteration:
-            self.exhausted = True
-            return None
-        return self._numbered(item)
-
-    def _numbered(self, item: SourceLike) -> tuple[int, SourceLike]:
-        self._index += 1
-        return self._index - 1, item
 
 
 class BatchResults:
@@ -130,8 +70,10 @@ class BatchResults:
         ordered: bool,
         concurrency: int,
         stats: BatchStats,
+        control: Control,
     ) -> None:
         self._client = client
+        self._control = control
         self._receive = receive
         self._tokens = tokens
         self._ordered = ordered
@@ -142,6 +84,28 @@ class BatchResults:
 
     def __aiter__(self) -> BatchResults:
         return self
+
+    def stop(self, *, now: bool = False) -> None:
+        """Start no new call; iteration ends once the calls in flight are delivered.
+
+        A call with a request out finishes (it may already be paid); one that has none
+        yet (waiting for the rate limiter, a retry, or another run's answer) ends unsent
+        and is not delivered. With ``now=True`` every call ends at once, a sent one
+        delivered with the text it had (``result.stopped``, ``StreamInterruptedError``).
+
+        >>> async with client.analyze_many(paths) as results:  # doctest: +SKIP
+        ...     async for result in results:
+        ...         if not result.ok:
+        ...             results.stop()
+        """
+        self._control.stop(now=now)
+
+    def _finished(self) -> NoReturn:
+        """The end of the results, or the exception that ended the batch early (once)."""
+        error = self._control.take_error()
+        if error is not None:
+            raise error
+        raise StopAsyncIteration
 
     async def __anext__(self) -> Result:
         result = await (self._next_in_order() if self._ordered else self._next_any())
@@ -159,16 +123,17 @@ class BatchResults:
         try:
             return await self._receive_one()
         except anyio.EndOfStream:
-            raise StopAsyncIteration from None
+            pass
+        self._finished()
 
     async def _next_in_order(self) -> Result:
         while not (self._held and self._held[0][0] == self._next_index):
             try:
                 result = await self._receive_one()
             except anyio.EndOfStream:
-                if not self._held:
-                    raise StopAsyncIteration from None
-                break  # a gap can only come from a cancelled worker: release what is held
+                if self._held:
+                    break  # a gap: a call stopped before it was sent. Release what is held
+                self._finished()
             heapq.heappush(self._held, (result.index, result))
         _, result = heapq.heappop(self._held)
         self._next_index = result.index + 1
@@ -188,6 +153,30 @@ class BatchResults:
         return max(by_concurrency, by_rate)
 
 
+def _hooks(
+    index: int,
+    source: SourceLike,
+    stats: BatchStats,
+    listen: Callable[[Event], None] | None,
+    call: Call,
+) -> CallHooks:
+    def rate_wait(wait: float) -> None:
+        if math.isfinite(wait):
+            stats.rate_limit_wait_until = time.monotonic() + wait
+        if listen is not None:
+            listen(RateLimited(index, source, wait))
+
+    def retry(error: NanoReverseError, wait: float) -> None:
+        call.on_retry()
+        if listen is not None:
+            listen(Retrying(index, source, error, wait))
+
+    hooks = CallHooks(on_rate_wait=rate_wait, on_retry=retry, on_send=call.on_send)
+    if listen is not None:  # events are built only for someone who listens
+        hooks.on_attempt = lambda n: listen(Started(index, source, n))
+    return hooks
+
+
 async def _run_one(
     client: AsyncClient,
     index: int,
@@ -195,30 +184,31 @@ async def _run_one(
     locale: str | None,
     refresh: bool,
     stats: BatchStats,
-    on_event: Callable[[Event], Any] | None,
-) -> Result:
+    listen: Callable[[Event], None] | None,
+    control: Control,
+) -> Result | None:
+    """One video's Result; None when a stop ended it before any request of it was out."""
     started = time.monotonic()
-
-    def rate_wait(wait: float) -> None:
-        if math.isfinite(wait):
-            stats.rate_limit_wait_until = time.monotonic() + wait
-        if on_event is not None:
-            on_event(RateLimited(index, source, wait))
-
-    hooks = CallHooks(on_rate_wait=rate_wait)
-    if on_event is not None:  # events are built only for someone who listens
-        hooks.on_attempt = lambda n: on_event(Started(index, source, n))
-        hooks.on_retry = lambda error, wait: on_event(Retrying(index, source, error, wait))
-    stream = client._stream(source, locale=locale, hooks=hooks, refresh=refresh)
-    error: BaseException | None = None
     try:
-        async with stream:
-            async for chunk in stream:
-                if on_event is not None:
-                    on_event(Chunk(index, source, chunk))
-    except (NanoReverseError, TypeError) as exc:
-        # TypeError: something that is not a video source at all; the batch goes on.
-        error = exc
+        resolved = as_source(source)
+    except TypeError as exc:  # not a video source at all: its own failed result
+        return Result(source, index, locale or client.locale, error=exc)
+    error: BaseException | None = None
+    with control.call() as call:
+        hooks = _hooks(index, source, stats, listen, call)
+        stream = client._stream(resolved, locale=locale, hooks=hooks, refresh=refresh)
+        try:
+            async with stream:
+                async for chunk in stream:
+                    if listen is not None:
+                        listen(Chunk(index, source, chunk))
+        except NanoReverseError as exc:
+            error = exc
+    stopped = call.scope.cancelled_caught
+    if stopped:
+        if not call.sent and not stream.received_text:
+            return None
+        error = _stopped(stream)
     return Result(
         source=source,
         index=index,
@@ -229,6 +219,16 @@ async def _run_one(
         elapsed=time.monotonic() - started,
         rate_limit_wait=stream.rate_limit_wait,
         cached=stream.cached,
+        stopped=stopped,
+    )
+
+
+def _stopped(stream: AnalysisStream) -> StreamInterruptedError:
+    text = stream.received_text
+    return StreamInterruptedError(
+        f"stopped on request after {len(text)} characters of the answer "
+        "(the request was sent, so the credit may be spent)",
+        partial_text=text,
     )
 
 
@@ -260,8 +260,10 @@ async def analyze_many(
         check_locale(locale)
 
     stats = BatchStats()
-    budget = _Budget(max_credits)
-    puller = _Puller(sources)
+    control = Control()
+    listen = control.listener(on_event)
+    budget = Budget(max_credits)
+    puller = Puller(sources, control)
     # A token is held from pulling a source until the consumer takes its result.
     look_ahead = concurrency * (4 if ordered else 1)
     tokens = anyio.Semaphore(look_ahead, fast_acquire=True)
@@ -269,43 +271,62 @@ async def analyze_many(
     # changes no bound; it spares each hand-over a rendezvous of the two tasks.
     send, receive = anyio.create_memory_object_stream[Result](look_ahead)
 
+    async def next_source() -> tuple[int, SourceLike] | None:
+        """The next source to analyse, its place held in the budget; None: start no more."""
+        if control.stopping or stats.stopped_by is not None:
+            return None
+        if not await budget.reserve():
+            stats.budget_exhausted = True
+            return None
+        item = None if control.stopping else await puller.next()
+        if item is None:
+            budget.settle(paid=False)
+        return item
+
     async def worker(results: MemoryObjectSendStream[Result]) -> None:
         async with results:
             while True:
                 await tokens.acquire()
-                if stats.stopped_by is not None:
-                    tokens.release()
-                    return
-                if not await budget.reserve():
-                    stats.budget_exhausted = True
-                    tokens.release()
-                    return
-                item = await puller.next()
+                item = await next_source()
                 if item is None:
-                    budget.settle(paid=False)
                     tokens.release()
                     return
                 index, source = item
                 stats.queued += 1
-                if on_event is not None:
-                    on_event(Queued(index, source))
+                if listen is not None:
+                    listen(Queued(index, source))
                 stats.in_flight += 1
                 try:
-                    result = await _run_one(client, index, source, locale, refresh, stats, on_event)
+                    result = await _run_one(
+                        client, index, source, locale, refresh, stats, listen, control
+                    )
+                except Exception as exc:
+                    control.fail(exc)
+                    result = None
                 finally:
                     stats.in_flight -= 1
-                budget.settle(paid=result.paid)
+                budget.settle(paid=result is not None and result.paid)
+                if result is None:
+                    tokens.release()
+                    continue
                 stats.count(result)
                 if stop_on_account_error and isinstance(result.error, _ACCOUNT_ERRORS):
                     stats.stopped_by = stats.stopped_by or result.error
-                if on_event is not None:
-                    on_event(Finished(result))
+                if listen is not None:
+                    listen(Finished(result))
                 # Never blocks: the buffer holds as many results as there are tokens.
                 results.send_nowait(result)
 
     results = BatchResults(
-        client, receive, tokens, ordered=ordered, concurrency=concurrency, stats=stats
+        client,
+        receive,
+        tokens,
+        ordered=ordered,
+        concurrency=concurrency,
+        stats=stats,
+        control=control,
     )
+    raised: Exception | None = None
     # The receiving end closes only after every worker has finished (a worker hands over
     # results without awaiting, so it must never find that end already closed).
     async with receive, anyio.create_task_group() as group:
@@ -314,5 +335,13 @@ async def analyze_many(
                 group.start_soon(worker, send.clone())
         try:
             yield results
+        except Exception as exc:
+            # Raised out here, after the task group, it is not wrapped in an ExceptionGroup.
+            raised = exc
         finally:
             group.cancel_scope.cancel()
+    if raised is not None:
+        raise raised
+    error = control.take_error()
+    if error is not None:  # the consumer left before it was handed over
+        raise error

@@ -20,13 +20,14 @@ import asyncio
 import binascii
 import json
 import os
+import socket
 import time
 from collections.abc import Callable
 
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
-from ._errors import APITimeoutError, InvalidInputError
+from ._errors import APIConnectionError, APITimeoutError, InvalidInputError
 from ._fileio import Stamp, open_regular, read_into
 from ._sources import Prepared, Upload
 
@@ -105,6 +106,29 @@ class _Watchdog:
             self._task.uncancel()  # our own cancellation, turned into an error
 
 
+def peer_closed(writer: AbstractStreamWriter) -> bool:
+    """Whether the other end has closed the connection under ``writer``: its end of stream
+    (or a reset) is waiting to be read, though the event loop may not have seen it yet.
+
+    Data waiting instead (an early answer) is not a close; that answer is read as usual.
+    """
+    transport = getattr(writer, "transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    # A socket object of our own on the same descriptor, detached again (never closed):
+    # the transport's wrapper does not offer recv.
+    probe = socket.socket(sock.family, sock.type, fileno=sock.fileno())
+    try:
+        return probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
+        return False  # open, nothing waiting
+    except OSError:
+        return True  # reset by the peer
+    finally:
+        probe.detach()
+
+
 class RequestBody(Payload):
     """One attempt's body. Build a new one per attempt: a retry resends the whole file.
 
@@ -159,10 +183,28 @@ class RequestBody(Payload):
             self._on_sent(self.sent_at)
 
     async def _write_all(self, writer: AbstractStreamWriter) -> None:
+        if self._upload is None:
+            await self._send_last(writer, self._head)
+            return
         await self._send(writer, self._head)
-        if self._upload is not None:
-            await self._write_video(writer, self._upload)
-        await self._send(writer, self._tail)
+        await self._write_video(writer, self._upload)
+        await self._send_last(writer, self._tail)
+
+    async def _send_last(self, writer: AbstractStreamWriter, data: bytes) -> None:
+        """The body's last bytes, unless the server has already closed the connection.
+
+        A server closes an idle kept-alive connection without a word; if its close reached
+        us before our last byte left, it can never have had the whole request, so the
+        request is abandoned as not sent (and retried) instead of being counted as paid.
+        """
+        if peer_closed(writer):
+            self.error = APIConnectionError(
+                "the server had closed the connection (an idle keep-alive) before the "
+                "request was complete; nothing was charged",
+                request_sent=False,
+            )
+            raise self.error
+        await self._send(writer, data)
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None

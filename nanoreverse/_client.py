@@ -172,7 +172,8 @@ class AsyncClient:
             raise RuntimeError("this AsyncClient is closed; make a new one")
         if self._session is None:
             # Concurrency is bounded by analyze_many and the rate limiter, not the pool.
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=self.timeout.keepalive)
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     # -- one video ----------------------------------------------------------------------
@@ -257,6 +258,8 @@ class AsyncClient:
         asked = time.monotonic()
         slot = await self.limiter.acquire(hooks.on_rate_wait)
         stream.rate_limit_wait += time.monotonic() - asked
+        if hooks.on_send:
+            hooks.on_send()
         # The window counts from when the whole request is out: the server has it by then.
         on_sent = None if self.limiter.rate is None else functools.partial(self.limiter.sent, slot)
         body = RequestBody(

@@ -21,6 +21,10 @@ LOCALES: tuple[str, ...] = ("en", "zh", "zh-TW", "ja", "ko", "es", "fr", "de", "
 
 #: Largest upload the API accepts, counted before base64 encoding.
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+#: The longest answer read, in characters: some hundred times a long video's shot list
+#: (tens of KB). The whole answer is kept (for ``partial_text``, the store and the
+#: batch's ``Result``), so this is also what one answer may cost in memory.
+MAX_ANSWER_CHARS = 4 * 1024 * 1024
 
 
 def _seconds(
@@ -48,18 +52,26 @@ class Timeout:
     longest the upload may wait for the connection to take its next piece (a
     server that stops reading); nothing was charged then, so it is retried.
 
+    ``keepalive`` is the longest a connection may sit idle and still be reused.
+    Servers close idle connections without a word (after 2 to 75 s, by server); a
+    request sent on one just as it closes is lost in a way the client cannot prove
+    unpaid, so connections are dropped before any common server's limit (0: never
+    reused). It costs a new connection per call only to calls more than a second apart.
+
     >>> Timeout(connect=5.0, read=60.0)
-    Timeout(connect=5.0, read=60.0, write=60.0, total=None)
+    Timeout(connect=5.0, read=60.0, write=60.0, total=None, keepalive=1.0)
     """
 
     connect: float | None = 10.0
     read: float | None = 300.0
     write: float | None = 60.0
     total: float | None = None
+    keepalive: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("connect", "read", "write", "total"):
             _seconds(f"Timeout {name}", getattr(self, name), allow_none=True)
+        _seconds("Timeout keepalive", self.keepalive, allow_zero=True)
 
 
 @dataclass(frozen=True)

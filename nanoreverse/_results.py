@@ -26,6 +26,8 @@ class Result:
     rate_limit_wait: float = 0.0
     #: No request was made for it: replayed from the store, or shared with an identical call.
     cached: bool = False
+    #: Ended by ``results.stop(now=True)`` before its answer was complete.
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:

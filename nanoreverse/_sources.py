@@ -22,6 +22,7 @@ from ._errors import (
     FileTooLargeError,
     InvalidFormatError,
     InvalidInputError,
+    InvalidRequestError,
     InvalidVideoURLError,
     InvalidYouTubeURLError,
 )
@@ -140,6 +141,11 @@ def _check_mp4(head: bytes, name: str) -> None:
         )
 
 
+def _check_text(url: object, error: type[InvalidRequestError]) -> None:
+    if not isinstance(url, str):
+        raise error(f"the URL must be text, got {type(url).__name__}", preflight=True)
+
+
 def _safe_filename(name: str) -> str:
     # A path from os.listdir may carry lone surrogates (undecodable bytes); JSON needs real text.
     return name.encode("utf-8", "replace").decode("utf-8") or "video.mp4"
@@ -171,6 +177,7 @@ class YouTube:
         return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
 
     async def prepare(self) -> Prepared:
+        _check_text(self.url, InvalidYouTubeURLError)
         canonical = self.canonical_url
         if canonical is None:
             raise InvalidYouTubeURLError(
@@ -196,6 +203,7 @@ class VideoURL:
     url: str
 
     async def prepare(self) -> Prepared:
+        _check_text(self.url, InvalidVideoURLError)
         problem = video_url_problem(self.url)
         if problem is not None:
             raise InvalidVideoURLError(f"{self.url!r}: {problem}", preflight=True)
@@ -264,6 +272,16 @@ class VideoBytes:
     filename: str = "clip.mp4"
 
     async def prepare(self) -> Prepared:
+        if not isinstance(self.data, bytes | bytearray | memoryview):
+            raise InvalidInputError(
+                f"VideoBytes takes the video as bytes, got {type(self.data).__name__}",
+                preflight=True,
+            )
+        if not isinstance(self.filename, str):
+            raise InvalidInputError(
+                f"VideoBytes' filename must be text, got {type(self.filename).__name__}",
+                preflight=True,
+            )
         _check_upload_size(len(self.data), self.filename)
         _check_mp4(self.data[:12], self.filename)
         filename = _safe_filename(self.filename)

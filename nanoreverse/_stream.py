@@ -17,6 +17,7 @@ from typing import Protocol
 import aiohttp
 import anyio
 
+from ._config import MAX_ANSWER_CHARS
 from ._errors import NanoReverseError, StreamInterruptedError, StreamTimeoutError
 from ._shots import Analysis, Shot, ShotParser, parse_analysis
 
@@ -28,6 +29,8 @@ class CallHooks:
     on_attempt: Callable[[int], None] | None = None
     on_retry: Callable[[NanoReverseError, float], None] | None = None
     on_rate_wait: Callable[[float], None] | None = None
+    #: A request is about to go out (the rate limiter let it through).
+    on_send: Callable[[], None] | None = None
 
 
 NO_HOOKS = CallHooks()
@@ -103,7 +106,9 @@ class AnalysisStream:
     ...         print(chunk, end="")
     """
 
-    def __init__(self, opener: Opener, *, source: object, locale: str) -> None:
+    def __init__(
+        self, opener: Opener, *, source: object, locale: str, max_chars: int = MAX_ANSWER_CHARS
+    ) -> None:
         self.source = source
         self.locale = locale
         #: How many requests were made for this answer (1 when the first one succeeded).
@@ -115,6 +120,8 @@ class AnalysisStream:
         self._opener = opener
         self._answer: Answer | None = None
         self._parts: list[str] = []
+        self._chars = 0
+        self._max_chars = max_chars
         self._done = False
 
     @property
@@ -150,8 +157,20 @@ class AnalysisStream:
         if not text:
             await self._close(complete=True)
             raise StopAsyncIteration
+        self._chars += len(text)
+        if self._chars > self._max_chars:
+            await self._too_long()
         self._parts.append(text)
         return text
+
+    async def _too_long(self) -> None:
+        error = StreamInterruptedError(
+            f"the answer passed {self._max_chars:,} characters, far beyond any real shot "
+            "list; reading stopped there (the credit may be spent, so it is not retried)",
+            partial_text=self.received_text,
+        )
+        await self._close(complete=False, error=error)
+        raise error
 
     async def _read(self, answer: Answer) -> str:
         try:

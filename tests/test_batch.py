@@ -15,7 +15,7 @@ import nanoreverse as nr
 from nanoreverse.testing import Emulator, EmulatorProcess, Fault
 
 from .conftest import FAST
-from .helpers import CLIPS
+from .helpers import CLIPS, eventually
 
 Make = Callable[..., nr.AsyncClient]
 
@@ -293,3 +293,152 @@ async def test_stop_on_account_error_starts_no_new_call(emulator: Emulator) -> N
             got = [r async for r in results]
     assert isinstance(results.stats.stopped_by, nr.AuthenticationError)
     assert len(got) <= 2 and len(emulator.requests) <= 2  # those already started, then none
+
+
+# -- what may stop a batch, and what it costs ---------------------------------------
+
+
+def completed(emulator: Emulator) -> int:
+    """Answers the emulator sent in full."""
+    return sum(record.completed for record in emulator.requests)
+
+
+async def test_a_bad_source_of_any_shape_is_one_failed_result(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    bad: list[Any] = [
+        nr.VideoURL(None),  # type: ignore[arg-type]
+        nr.YouTube(3),  # type: ignore[arg-type]
+        nr.VideoBytes(None),  # type: ignore[arg-type]
+        nr.VideoBytes(b"x", filename=None),  # type: ignore[arg-type]
+        "clip\0.mp4",
+        None,
+    ]
+    results = {r.index: r for r in await collect(client, [*bad, *links(2)], concurrency=3)}
+    assert len(results) == len(bad) + 2
+    kinds = [type(results[i].error) for i in range(len(bad))]
+    assert kinds == [
+        nr.InvalidVideoURLError,
+        nr.InvalidYouTubeURLError,
+        nr.InvalidInputError,
+        nr.InvalidInputError,
+        nr.InvalidInputError,
+        TypeError,
+    ]
+    assert all(r.ok for i, r in results.items() if i >= len(bad))
+    assert len(emulator.requests) == 2
+
+
+async def test_a_raising_source_generator_ends_the_batch_after_the_calls_in_flight(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.ttfb = 0.2
+
+    def sources() -> Iterator[str]:
+        yield from links(3)
+        raise RuntimeError("the database cursor went away")
+
+    got: list[nr.Result] = []
+    with pytest.raises(RuntimeError, match="cursor went away"):  # itself, not a group
+        async with client.analyze_many(sources(), concurrency=3) as results:
+            async for result in results:
+                got.append(result)
+    # The three calls in flight when the generator raised were finished and delivered.
+    assert sorted(r.index for r in got) == [0, 1, 2] and all(r.ok for r in got)
+    assert completed(emulator) == 3
+
+
+async def test_a_raising_async_source_ends_the_batch_the_same_way(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    async def sources() -> AsyncIterator[str]:
+        for link in links(2):
+            yield link
+        raise LookupError("no more pages")
+
+    with pytest.raises(LookupError):
+        await collect(client, sources(), concurrency=2)
+    assert completed(emulator) == 2
+
+
+async def test_a_raising_callback_stops_new_calls_and_finishes_those_in_flight(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.ttfb = 0.1
+    after_raising = 0
+    raised = False
+
+    def on_event(event: nr.Event) -> None:
+        nonlocal after_raising, raised
+        after_raising += raised
+        if isinstance(event, nr.Finished):
+            raised = True
+            raise KeyError("a bug in the progress bar")
+
+    got: list[nr.Result] = []
+    with pytest.raises(KeyError, match="progress bar"):
+        async with client.analyze_many(links(10), concurrency=3, on_event=on_event) as results:
+            async for result in results:
+                got.append(result)
+    # No call was cut short: each one started was answered in full and delivered.
+    assert len(got) == completed(emulator) == len(emulator.requests) < 10
+    assert all(r.ok for r in got)
+    assert after_raising == 0  # a callback that broke is not called again
+
+
+async def test_the_callers_own_exception_comes_out_as_itself(client: nr.AsyncClient) -> None:
+    with pytest.raises(ValueError, match="mine"):
+        async with client.analyze_many(links(3)) as results:
+            async for _ in results:
+                raise ValueError("mine")
+
+
+async def test_stop_lets_the_calls_in_flight_finish(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.ttfb = 0.2
+    async with client.analyze_many(links(20), concurrency=4) as results:
+        got = []
+        async for result in results:
+            got.append(result)
+            results.stop()
+    assert len(got) == 4 and all(r.ok and not r.stopped for r in got)
+    assert completed(emulator) == 4
+
+
+async def test_stop_now_delivers_the_calls_in_flight_with_their_text(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.chars_per_second = 2000
+    emulator.chunk_bytes = 50
+    started = 0
+
+    def on_event(event: nr.Event) -> None:
+        nonlocal started
+        started += isinstance(event, nr.Chunk)
+
+    async with client.analyze_many(links(20), concurrency=3, on_event=on_event) as results:
+        await eventually(lambda: started >= 6)  # every call has begun to answer
+        results.stop(now=True)
+        got = [result async for result in results]
+    assert len(got) == 3
+    for result in got:
+        assert result.stopped and result.paid and result.markdown
+        assert isinstance(result.error, nr.StreamInterruptedError)
+        assert result.error.partial_text == result.markdown
+    assert results.stats.credits_spent == 3
+
+
+async def test_stop_sends_nothing_more_for_calls_still_waiting_their_turn(
+    make_client: Make, emulator: Emulator
+) -> None:
+    emulator.ttfb = 0.2
+    client = make_client(rate_limit=nr.RateLimit(2, per=3600))
+    async with client.analyze_many(links(6), concurrency=4) as results:
+        got = []
+        async for result in results:
+            got.append(result)
+            results.stop()
+    # Two calls were sent and finish; the two waiting for the limiter never go out.
+    assert len(got) == 2 and all(r.ok for r in got)
+    assert len(emulator.requests) == 2

@@ -307,28 +307,57 @@ def test_every_source_refused_before_sending_exits_2(emu: EmulatorProcess, tmp_p
     assert emu.stats()["requests"] == 0
 
 
-def test_ctrl_c_finishes_writes_prints_the_summary_and_exits_130(tmp_path: Path) -> None:
+def wait_in_flight(emu: EmulatorProcess, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while emu.stats()["in_flight"] < count:
+        assert time.monotonic() < deadline, f"never {count} calls in flight"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_finishes_the_calls_in_flight_and_starts_no_more(tmp_path: Path) -> None:
     videos = distinct_videos(tmp_path / "videos", 6)
     out = tmp_path / "out"
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.4") as emu:
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.5") as emu:
         process = start(
-            "analyze",
-            str(videos),
-            "--out",
-            str(out),
-            "--base-url",
-            emu.base_url,
-            "--concurrency",
-            "1",
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        wait_for_outputs(out, 1)
+            "analyze", str(videos), "--out", str(out), "--base-url", emu.base_url,
+            "--concurrency", "3", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        wait_in_flight(emu, 3)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
+        stats = emu.stats()
     assert process.returncode == 130, stderr
-    assert "analysed" in stderr and "not started" in stderr
+    # The three paid calls were finished and written; nothing else was sent.
+    assert stats["requests"] == stats["credits_used"] == 3
+    assert len(list(out.rglob("*.md"))) == 3 and not list(out.rglob("*.partial.md"))
+    assert "3 analysed" in stderr and "3 not started" in stderr and "3 credits" in stderr
     assert not list(out.rglob("*.tmp"))
+
+
+def test_a_second_ctrl_c_stops_the_calls_in_flight_and_keeps_their_text(tmp_path: Path) -> None:
+    videos = distinct_videos(tmp_path / "videos", 6)
+    out = tmp_path / "out"
+    slow = ("--chars-per-second", "300", "--chunk-bytes", "16")
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", *slow) as emu:
+        process = start(
+            "analyze", str(videos), "--out", str(out), "--base-url", emu.base_url,
+            "--concurrency", "3", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        wait_in_flight(emu, 3)
+        time.sleep(0.3)  # the answers have begun
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+        stats = emu.stats()
+    assert process.returncode == 130, stderr
+    partial = list(out.rglob("*.partial.md"))
+    assert len(partial) == 3 and all(p.read_text().startswith("| Shot |") for p in partial)
+    assert stats["requests"] == 3
+    assert "3 stopped mid-answer" in stderr and "3 not started" in stderr, stderr
+    assert "3 credits" in stderr
+    failures = (out / "failures.jsonl").read_text().splitlines()
+    assert len(failures) == 3 and all(json.loads(f)["partial_chars"] > 0 for f in failures)
 
 
 def test_export_csv(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
@@ -373,6 +402,19 @@ def test_output_folder_refuses_to_escape(tmp_path: Path) -> None:
     (tmp_path / "out" / "link").symlink_to(tmp_path)
     with pytest.raises(ValueError):
         folder.path_for(PurePosixPath("link/x"), ".md")
+
+
+def test_a_torn_or_undecodable_failure_log_never_swallows_a_record(tmp_path: Path) -> None:
+    from nanoreverse.report._collect import _failures
+
+    folder = OutputFolder(tmp_path / "out")
+    folder.record_failure(source="a.mp4", locale="en", errorCode="INTERNAL_ERROR")
+    log = tmp_path / "out" / "failures.jsonl"
+    with log.open("ab") as file:  # a run killed mid-line, and bytes that are not UTF-8
+        file.write(b'{"source": "b.mp4", "loc\xff\xfe')
+    folder.record_failure(source="c.mp4", locale="en", errorCode="VIDEO_DOWNLOAD_FAILED")
+    assert [entry["source"] for entry in _failures(log)] == ["a.mp4", "c.mp4"]
+    assert len(log.read_bytes().splitlines()) == 3
 
 
 def test_url_names_and_collisions(tmp_path: Path) -> None:

@@ -17,12 +17,13 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
+from .._batch import BatchResults
 from .._client import AsyncClient
 from .._config import API_KEY_ENV, RateLimit, clean_key
 from .._errors import APIError, NanoReverseError
@@ -218,11 +219,11 @@ async def _run_batch(
     args: argparse.Namespace,
     err: Console,
 ) -> int:
-    interrupted = _cancel_on_sigint()
     live = err.is_terminal and not args.quiet
     tally = _Tally()
     stats = BatchStats()
     display = Display(err, len(items), live=live, quiet=args.quiet)
+    ctrl_c = _CtrlC(lambda text: display.say(text, always=True))
 
     def on_event(event: Event) -> None:
         if not isinstance(event, Chunk):
@@ -238,7 +239,7 @@ async def _run_batch(
                 refresh=args.force,
                 stop_on_account_error=True,
             ) as results:
-                display.results = results
+                display.results = ctrl_c.results = results
                 stats = results.stats
                 async for result in results:
                     try:
@@ -248,15 +249,15 @@ async def _run_batch(
                         tally.unwritten.append(f"{items[result.index].display}: {exc}")
                     tally.add(result)
     except asyncio.CancelledError:
-        if not interrupted.is_set():
+        if not ctrl_c.interrupted:
             raise
         _uncancel()
     _summary(err, len(items), tally, stats, folder, args)
-    if interrupted.is_set():
+    if ctrl_c.interrupted:
         return EXIT_INTERRUPTED
     if tally.refused_before_sending == len(items):
         return EXIT_USAGE
-    incomplete = tally.failed or tally.unwritten or tally.taken < len(items)
+    incomplete = tally.failed or tally.stopped or tally.unwritten or tally.taken < len(items)
     return EXIT_FAILED if incomplete else EXIT_OK
 
 
@@ -269,6 +270,8 @@ class _Tally:
     from_store: int = 0
     credits: int = 0
     refused_before_sending: int = 0
+    #: Stopped by a second Ctrl-C mid-answer: paid, their text so far kept.
+    stopped: int = 0
     failed: collections.Counter[str] = field(default_factory=collections.Counter)
     unwritten: list[str] = field(default_factory=list)
 
@@ -280,6 +283,9 @@ class _Tally:
                 self.from_store += 1
             else:
                 self.analysed += 1
+            return
+        if result.stopped:
+            self.stopped += 1
             return
         self.failed[label(result.error)] += 1
         error = result.error
@@ -337,6 +343,8 @@ def _summary(
     line = f"{tally.analysed} analysed, {failed} failed"
     if tally.from_store:
         line += f", {tally.from_store} from the store (free)"
+    if tally.stopped:
+        line += f", {tally.stopped} stopped mid-answer (text so far in .partial.md)"
     if tally.taken < total:
         line += f", {total - tally.taken} not started"
     say(f"{line}; {tally.credits} credits spent. Output: {folder.root}")
@@ -366,22 +374,43 @@ def _summary(
         say(f"  details: {folder.root / 'failures.jsonl'}.")
 
 
-def _cancel_on_sigint() -> asyncio.Event:
-    """Ctrl-C cancels the batch (finishing the file being written) instead of killing it."""
-    interrupted = asyncio.Event()
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
+class _CtrlC:
+    """Ctrl-C, in steps, never losing what was paid for.
 
-    def handler() -> None:
-        if interrupted.is_set():
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now
-        interrupted.set()
-        if task is not None:
-            task.cancel()
+    The first starts no new call and lets the calls in flight finish (they are paid);
+    the second stops those at once, their text so far kept as ``.partial.md``; the third
+    stops the program. Before the batch has begun, the first cancels the run.
+    """
 
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, handler)
-    return interrupted
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.pressed = 0
+        self.results: BatchResults | None = None
+        self._say = say
+        self._task = asyncio.current_task()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._pressed)
+
+    def _pressed(self) -> None:
+        self.pressed += 1
+        if self.pressed > 2 or (self.pressed == 2 and self.results is None):
+            raise KeyboardInterrupt  # stop now
+        if self.results is None:
+            if self._task is not None:
+                self._task.cancel()
+        elif self.pressed == 1:
+            in_flight = self.results.stats.in_flight
+            self.results.stop()
+            self._say(
+                f"Stopping: no new calls. Finishing the {in_flight} in flight (already paid); "
+                "press Ctrl-C again to stop them now, keeping their text so far."
+            )
+        else:
+            self.results.stop(now=True)
+            self._say("Stopping the calls in flight; their text so far is kept (.partial.md).")
+
+    @property
+    def interrupted(self) -> bool:
+        return self.pressed > 0
 
 
 def _uncancel() -> None:

@@ -111,10 +111,19 @@ class OutputFolder:
     def record_failure(self, **details: Any) -> None:
         """Append one line to ``failures.jsonl`` (what people read; the store logs it too).
 
+        The line goes out in one write (runs sharing the folder never interleave), after
+        a newline when a killed run left the last line torn: a torn line stays one bad
+        line, which readers skip, and never swallows this record.
         Raises OSError when the folder cannot be written (the caller reports it)."""
         self.root.mkdir(parents=True, exist_ok=True)
         entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **details}
-        with (self.root / FAILURES).open("a", encoding="utf-8") as file:
-            file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.root / FAILURES, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)

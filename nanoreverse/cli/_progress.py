@@ -67,13 +67,13 @@ class Display:
                 line += f"{'s' if result.attempts != 1 else ''}, {result.elapsed:.1f} s)"
             else:
                 line = f"FAIL  {result.source}: {result.error}"
-            self._say(line, always=not result.ok)
+            self.say(line, always=not result.ok)
         elif isinstance(event, Retrying):
-            self._say(f"retry {event.source} in {event.wait:.1f} s: {event.error}")
+            self.say(f"retry {event.source} in {event.wait:.1f} s: {event.error}")
         elif isinstance(event, RateLimited) and math.isfinite(event.wait) and event.wait >= 1:
-            self._say(f"wait  rate limit: {duration(event.wait)} before {event.source}")
+            self.say(f"wait  rate limit: {duration(event.wait)} before {event.source}")
 
-    def _say(self, line: str, *, always: bool = False) -> None:
+    def say(self, line: str, *, always: bool = False) -> None:
         # A permanent line per event, printed above the live bar (as pip and uv do), whole.
         if always or not self.quiet:
             console = self._live.console if self._live is not None else self.console
