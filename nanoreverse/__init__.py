@@ -7,6 +7,8 @@
 ...             print(chunk, end="")
 """
 
+import types
+
 from ._batch import BatchResults
 from ._client import AsyncClient
 from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout, __version__
@@ -101,3 +103,11 @@ __all__ = [
     "as_source",
     "parse_analysis",
 ]
+
+# Public classes and functions say they are nanoreverse's, as httpx's do: reprs,
+# tracebacks and documentation show nr.APIError, not nanoreverse._errors.APIError.
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type | types.FunctionType):
+        _value.__module__ = __name__
+del _name, _value

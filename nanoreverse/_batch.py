@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -51,11 +51,11 @@ from ._results import (
     Retrying,
     Started,
 )
-from ._sources import SourceLike, as_source
+from ._sources import Source, SourceLike, as_source
 from ._stream import AnalysisStream, CallHooks
 
-if TYPE_CHECKING:
-    from ._client import AsyncClient
+#: Opens one video's stream: ``(source, locale, hooks, refresh)``; the client's, in practice.
+OpenStream = Callable[[Source, str, CallHooks, bool], AnalysisStream]
 
 
 class BatchResults:
@@ -63,7 +63,7 @@ class BatchResults:
 
     def __init__(
         self,
-        client: AsyncClient,
+        estimate: Callable[[int], float],
         receive: MemoryObjectReceiveStream[Result],
         tokens: anyio.Semaphore,
         *,
@@ -72,7 +72,7 @@ class BatchResults:
         stats: BatchStats,
         control: Control,
     ) -> None:
-        self._client = client
+        self._estimate = estimate  # the rate limiter's: seconds until N more calls may start
         self._control = control
         self._receive = receive
         self._tokens = tokens
@@ -149,7 +149,7 @@ class BatchResults:
             return None
         latency = sorted(latencies)[len(latencies) // 2]
         by_concurrency = math.ceil(remaining / self.concurrency) * latency
-        by_rate = self._client.limiter.estimate(remaining) + latency
+        by_rate = self._estimate(remaining) + latency
         return max(by_concurrency, by_rate)
 
 
@@ -178,10 +178,10 @@ def _hooks(
 
 
 async def _run_one(
-    client: AsyncClient,
+    open_stream: OpenStream,
     index: int,
     source: SourceLike,
-    locale: str | None,
+    locale: str,
     refresh: bool,
     stats: BatchStats,
     listen: Callable[[Event], None] | None,
@@ -192,11 +192,11 @@ async def _run_one(
     try:
         resolved = as_source(source)
     except TypeError as exc:  # not a video source at all: its own failed result
-        return Result(source, index, locale or client.locale, error=exc)
+        return Result(source, index, locale, error=exc)
     error: BaseException | None = None
     with control.call() as call:
         hooks = _hooks(index, source, stats, listen, call)
-        stream = client._stream(resolved, locale=locale, hooks=hooks, refresh=refresh)
+        stream = open_stream(resolved, locale, hooks, refresh)
         try:
             async with stream:
                 async for chunk in stream:
@@ -238,26 +238,27 @@ _ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditsError)
 
 @asynccontextmanager
 async def analyze_many(
-    client: AsyncClient,
+    open_stream: OpenStream,
     sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
     *,
+    locale: str,
+    estimate: Callable[[int], float],
     concurrency: int = 4,
-    locale: str | None = None,
     ordered: bool = False,
     max_credits: int | None = None,
     on_event: Callable[[Event], Any] | None = None,
     refresh: bool = False,
     stop_on_account_error: bool = False,
 ) -> AsyncIterator[BatchResults]:
-    """Analyse many videos through ``client``; see :meth:`AsyncClient.analyze_many`."""
+    """Analyse many videos, each through ``open_stream``; see :meth:`AsyncClient.analyze_many`
+    (which hands its own stream opener, its locale and its rate limiter's estimate)."""
     if not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a whole number ≥ 1, got {concurrency!r}")
     if max_credits is not None and (
         isinstance(max_credits, bool) or not isinstance(max_credits, int) or max_credits < 0
     ):
         raise ValueError(f"max_credits must be None or a whole number ≥ 0, got {max_credits!r}")
-    if locale is not None:
-        check_locale(locale)
+    check_locale(locale)
 
     stats = BatchStats()
     control = Control()
@@ -298,7 +299,7 @@ async def analyze_many(
                 stats.in_flight += 1
                 try:
                     result = await _run_one(
-                        client, index, source, locale, refresh, stats, listen, control
+                        open_stream, index, source, locale, refresh, stats, listen, control
                     )
                 except Exception as exc:
                     control.fail(exc)
@@ -318,7 +319,7 @@ async def analyze_many(
                 results.send_nowait(result)
 
     results = BatchResults(
-        client,
+        estimate,
         receive,
         tokens,
         ordered=ordered,

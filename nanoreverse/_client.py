@@ -9,7 +9,6 @@ handed to the caller, and only when the server surely did no work: a 429, a
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -18,10 +17,12 @@ import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
+from ._batch import BatchResults
+from ._batch import analyze_many as _analyze_many
 from ._body import RequestBody
 from ._cached import Shared, open_through_store
 from ._config import (
@@ -39,24 +40,18 @@ from ._config import (
     clean_key,
 )
 from ._errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
     AuthenticationError,
     NanoReverseError,
-    RateLimitError,
-    ServiceUnavailableError,
     error_from_response,
 )
 from ._ratelimit import make_limiter
-from ._retry import RetryPolicy, parse_retry_after
-from ._sources import Prepared, SourceLike, as_source
+from ._results import Event
+from ._retry import RetryPolicy, is_refusal, parse_retry_after
+from ._sources import Prepared, Source, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
 from ._stream import NO_HOOKS, AnalysisStream, Answer, CallHooks, HTTPAnswer
-
-if TYPE_CHECKING:
-    from ._batch import BatchResults
-    from ._results import Event
+from ._wire import FAILURES, request_error
 
 logger = logging.getLogger("nanoreverse")
 # A library speaks only where the application has set up logging.
@@ -236,8 +231,7 @@ class AsyncClient:
             return await self._send(prepared, stream, hooks)
 
         def before_retry(error: NanoReverseError, number: int, wait: float) -> None:
-            if isinstance(error, RateLimitError | ServiceUnavailableError):
-                # A 429 (or 503) is about the key or the service, not this call: hold every call.
+            if is_refusal(error):  # about the key or the service, not this call
                 self.limiter.pause(wait)
             logger.warning(
                 "retrying %s in %.1f s after %s (attempt %d of %d)",
@@ -289,8 +283,10 @@ class AsyncClient:
             # Only a 429 that does not say when to come back teaches the limiter a lower rate.
             learn = error.retry_after is None
             raise error
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise self._connection_error(exc, body) from None
+        except FAILURES as exc:
+            sent = body.sent_at is not None
+            url, read = self.base_url, self.timeout.read
+            raise request_error(exc, url=url, sent=sent, own=body.error, read_timeout=read) from exc
         finally:
             # Also on cancellation: a call that never fully left frees its place at once.
             if accepted is None and body.sent_at is None:
@@ -298,32 +294,12 @@ class AsyncClient:
             else:
                 self.limiter.answered(slot, accepted=accepted is not False, learn=learn)
 
-    def _connection_error(self, exc: BaseException, body: RequestBody) -> NanoReverseError:
-        """Translate every aiohttp failure to ours: the one place this happens."""
-        if isinstance(body.error, NanoReverseError):
-            return body.error  # our own upload gave up (the file shrank)
-        timed_out = isinstance(exc, asyncio.TimeoutError)
-        if body.sent_at is None:
-            # The server never had the whole request, so it cannot have done (or charged) it.
-            reason = "timed out connecting" if timed_out else "could not send"
-            return APIConnectionError(
-                f"{reason} to {self.base_url}: {type(exc).__name__}: {exc}", request_sent=False
-            )
-        if timed_out:
-            return APITimeoutError(
-                f"no answer from {self.base_url} within Timeout.read={self.timeout.read} s; "
-                "the request was sent, so it is not retried (the credit may be spent)"
-            )
-        return APIConnectionError(
-            f"the connection to {self.base_url} broke before the answer began "
-            f"({type(exc).__name__}); the request was sent, so it is not retried"
-        )
-
     async def _error_from(self, response: aiohttp.ClientResponse) -> APIError:
         try:
             body = await response.content.read(_ERROR_BODY_LIMIT)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            body = b""
+        except FAILURES as exc:
+            # The status already says what went wrong; the body only adds detail.
+            body = f"(its body could not be read: {type(exc).__name__})".encode()
         finally:
             response.release()
         return error_from_response(
@@ -358,16 +334,20 @@ class AsyncClient:
         ...     async for result in results:
         ...         print(result.source, result.ok)
         """
-        from ._batch import analyze_many
-
-        return analyze_many(
-            self,
+        return _analyze_many(
+            self._open_in_batch,
             sources,
+            locale=self.locale if locale is None else locale,
+            estimate=self.limiter.estimate,
             concurrency=concurrency,
-            locale=locale,
             ordered=ordered,
             max_credits=max_credits,
             on_event=on_event,
             refresh=refresh,
             stop_on_account_error=stop_on_account_error,
         )
+
+    def _open_in_batch(
+        self, source: Source, locale: str, hooks: CallHooks, refresh: bool
+    ) -> AnalysisStream:
+        return self._stream(source, locale=locale, hooks=hooks, refresh=refresh)

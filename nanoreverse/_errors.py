@@ -2,9 +2,9 @@
 
     NanoReverseError
     ├── APIConnectionError            could not connect, or the connection broke before the answer
-    │   └── APITimeoutError           connect or read timeout before the answer began
+    │   └── APITimeoutError           connect, upload or read timeout before the answer began
     ├── StreamInterruptedError        the answer began, then broke off (.partial_text)
-    │   └── StreamTimeoutError        ... because the server fell silent (also an APITimeoutError)
+    │   └── StreamTimeoutError        ... because the server fell silent (Timeout.read)
     ├── StoreError                    the store of analyses cannot be read or written (no call made)
     └── APIError                      the server (or preflight) refused the request
         ├── AuthenticationError       LOGIN_REQUIRED                        401
@@ -105,8 +105,11 @@ class StreamInterruptedError(NanoReverseError):
         self.partial_text = partial_text
 
 
-class StreamTimeoutError(StreamInterruptedError, APITimeoutError):
-    """The answer began, then the server was silent for longer than ``Timeout.read``."""
+class StreamTimeoutError(StreamInterruptedError):
+    """The answer began, then the server was silent for longer than ``Timeout.read``.
+
+    Not an ``APITimeoutError``: that one means no answer had begun (``except
+    APIConnectionError`` must never catch a paid answer that broke off)."""
 
 
 class StoreError(NanoReverseError):

@@ -101,7 +101,7 @@ class Finished:
     result: Result
 
 
-Event: TypeAlias = "Queued | Started | Retrying | RateLimited | Chunk | Finished"
+Event: TypeAlias = Queued | Started | Retrying | RateLimited | Chunk | Finished
 
 
 @dataclass

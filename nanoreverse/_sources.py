@@ -294,8 +294,9 @@ class VideoBytes:
         return self.filename
 
 
-Source: TypeAlias = "YouTube | VideoURL | VideoFile | VideoBytes"
-SourceLike: TypeAlias = "Source | str | os.PathLike[str]"
+# Real objects at run time (isinstance and get_type_hints work), not strings.
+Source: TypeAlias = YouTube | VideoURL | VideoFile | VideoBytes
+SourceLike: TypeAlias = Source | str | os.PathLike[str]
 
 
 def as_source(value: SourceLike) -> Source:
@@ -307,7 +308,7 @@ def as_source(value: SourceLike) -> Source:
     >>> as_source("https://youtu.be/W-15-UmGP5s")
     YouTube(url='https://youtu.be/W-15-UmGP5s')
     """
-    if isinstance(value, YouTube | VideoURL | VideoFile | VideoBytes):
+    if isinstance(value, Source):
         return value
     if isinstance(value, str):
         parts = _url_parts(value)

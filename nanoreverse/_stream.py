@@ -7,7 +7,6 @@ the layer below are turned into ours here, once.
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ import aiohttp
 import anyio
 
 from ._config import MAX_ANSWER_CHARS
-from ._errors import NanoReverseError, StreamInterruptedError, StreamTimeoutError
+from ._errors import NanoReverseError, StreamInterruptedError
 from ._shots import Analysis, Shot, ShotParser, parse_analysis
+from ._wire import reading
 
 
 @dataclass
@@ -174,24 +174,11 @@ class AnalysisStream:
 
     async def _read(self, answer: Answer) -> str:
         try:
-            return await answer.read()
-        except asyncio.TimeoutError:
-            error: StreamInterruptedError = StreamTimeoutError(
-                "the server fell silent in the middle of the answer (Timeout.read exceeded)",
-                partial_text=self.received_text,
-            )
-            cause: BaseException | None = None
-        except aiohttp.ClientError as exc:
-            error = StreamInterruptedError(
-                f"the answer broke off after {len(self.received_text)} characters "
-                f"({type(exc).__name__}); the credit may be spent, so it is not retried",
-                partial_text=self.received_text,
-            )
-            cause = exc
-        except StreamInterruptedError as exc:  # a shared call that broke off
-            error, cause = exc, exc.__cause__
-        await self._close(complete=False, error=error)
-        raise error from cause
+            with reading(lambda: self.received_text):
+                return await answer.read()
+        except StreamInterruptedError as error:  # ours, or a shared call's that broke off
+            await self._close(complete=False, error=error)
+            raise
 
     async def text(self) -> str:
         """Read the answer to its end and return the whole Markdown.

@@ -127,8 +127,11 @@ def test_preflight_errors_default_to_their_code_and_say_so() -> None:
     assert "no credit spent" in str(error)
 
 
-def test_stream_timeout_is_both_a_timeout_and_an_interruption() -> None:
+def test_stream_timeout_is_an_interruption_never_a_connection_error() -> None:
+    # `except APIConnectionError` means "no answer had begun"; a paid answer that fell
+    # silent must not be caught there.
     error = nr.StreamTimeoutError("silent", partial_text="abc")
-    assert isinstance(error, nr.APITimeoutError)
     assert isinstance(error, nr.StreamInterruptedError)
-    assert error.partial_text == "abc" and error.request_sent
+    assert not isinstance(error, nr.APIConnectionError)
+    assert error.partial_text == "abc"
+    assert nr.StreamTimeoutError.__mro__[1] is nr.StreamInterruptedError

@@ -211,3 +211,32 @@ async def test_an_endless_answer_stops_at_the_limit_with_bounded_memory() -> Non
     assert limit // 2 < len(caught.value.partial_text) <= limit
     assert peak < 4 * limit  # the text kept and one copy of it, not the 100 MiB sent
     assert sent < 50 * 2**20
+
+
+# -- connecting -------------------------------------------------------------------------
+
+
+async def test_a_connect_timeout_is_an_api_timeout_retried_as_not_sent() -> None:
+    # A listener whose accept queue is full: the kernel drops further SYNs, so connecting
+    # hangs, as it does to a host that is down.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    try:
+        c = client(f"http://127.0.0.1:{port}", timeout=nr.Timeout(connect=0.2), max_retries=1)
+        async with c:
+            stream = c.analyze("https://youtu.be/W-15-UmGP5s")
+            with pytest.raises(nr.APITimeoutError, match="connecting") as caught:
+                await asyncio.wait_for(stream.text(), 10)
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+    assert caught.value.request_sent is False and stream.attempts == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -47,6 +48,7 @@ def calls(mocked: aioresponses) -> int:
         (503, "AI_SERVICE_ERROR"),
         (503, "SERVICE_UNAVAILABLE"),
         (503, None),
+        (503, "INTERNAL_ERROR"),  # the status decides: a 503 is a refusal, whatever its code
     ],
 )
 async def test_retried(
@@ -63,6 +65,7 @@ async def test_retried(
     ("status", "code", "cls"),
     [
         (500, "INTERNAL_ERROR", nr.InternalServerError),
+        (500, "AI_SERVICE_ERROR", nr.ServiceUnavailableError),  # the work may have been done
         (502, None, nr.InternalServerError),
         (504, None, nr.InternalServerError),
         (400, "INVALID_INPUT", nr.InvalidInputError),
@@ -125,3 +128,27 @@ async def test_the_key_goes_only_in_the_header(
     (request,) = next(iter(mocked.requests.values()))
     assert request.kwargs["headers"]["Authorization"] == "Bearer sk-test"
     assert "sk-test" not in repr(request.kwargs["data"])
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retried"),
+    [(503, "INTERNAL_ERROR", True), (429, None, True), (500, "AI_SERVICE_ERROR", False)],
+)
+async def test_every_call_holds_off_exactly_when_one_is_retried(
+    mocked: aioresponses, status: int, code: str | None, retried: bool
+) -> None:
+    # One rule: the client pauses all its calls for the very answers the retry repeats.
+    async with nr.AsyncClient(
+        "sk-test",
+        base_url="https://api.example.com",
+        backoff=nr.Backoff(initial=0.001, maximum=0.002, jitter=0.0),
+    ) as client:
+        paused: list[float] = []
+        client.limiter.pause = paused.append  # type: ignore[method-assign]
+        mocked.post(URL, status=status, body=error(code) if code else "busy")
+        mocked.post(URL, status=200, body="| Shot |\n|---|\n| 1 |\n")
+        stream = client.analyze(YT)
+        with contextlib.suppress(nr.APIError):
+            await stream.text()
+    assert (stream.attempts == 2) is retried
+    assert bool(paused) is retried

@@ -34,12 +34,7 @@ from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, StoreKey, sc
 from ._inputs import Item, collect
 from ._output import STORE, OutputFolder, suffix
 from ._progress import Display
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called."""
+from ._usage import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
 
 def open_store(url: str | None, out: Path, *, lease: float = DEFAULT_LEASE) -> Store:

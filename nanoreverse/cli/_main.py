@@ -20,9 +20,10 @@ from rich.console import Console
 
 from .._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, LOCALES, __version__
 from .._store import DEFAULT_LEASE
-from ._analyze import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, analyze, open_store
+from ._analyze import analyze, open_store
 from ._export import export_csv
 from ._report import write_report
+from ._usage import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ._analyze import EXIT_OK, UsageError
+from ._usage import EXIT_OK, UsageError
 
 INSTALL = "pip install 'nanoreverse[report]'"
 

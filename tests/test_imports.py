@@ -1,0 +1,84 @@
+"""The library's modules import one another without a cycle (each idea stands on the ones
+below it), and the public names are sorted and say they are nanoreverse's."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import nanoreverse as nr
+
+PACKAGE = Path(nr.__file__).parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every nanoreverse module ``path`` imports at run time, at the top or inside a
+    function (those under ``if TYPE_CHECKING:`` are for the type checker only)."""
+    tree = ast.parse(path.read_text())
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, ast.ImportFrom):
+                base = package.split(".")
+                base = base[: len(base) - child.level + 1] if child.level else []
+                target = ".".join([*base, *(child.module or "").split(".")]).strip(".")
+                found.add(target)
+                found.update(f"{target}.{alias.name}" for alias in child.names)
+            elif isinstance(child, ast.Import):
+                found.update(alias.name for alias in child.names)
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph = {
+        name: {target for target in imports_of(path) if target in modules and target != name}
+        for name, path in modules.items()
+    }
+    # A package's __init__ re-exports its modules; importing the package is not a cycle.
+    for name in graph:
+        graph[name] = {t for t in graph[name] if not name.startswith(t + ".")}
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def walk(name: str) -> None:
+        if name in done:
+            return
+        assert name not in visiting, " -> ".join([*visiting[visiting.index(name) :], name])
+        visiting.append(name)
+        for target in sorted(graph[name]):
+            walk(target)
+        visiting.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        walk(name)
+
+
+def test_all_is_sorted_and_every_public_class_is_nanoreverses() -> None:
+    # Constants first, then the rest, alphabetically (ruff's RUF022 order).
+    assert nr.__all__ == sorted(nr.__all__, key=lambda name: (not name.isupper(), name))
+    for name in nr.__all__:
+        value = getattr(nr, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__module__ == "nanoreverse", name
+
+
+def test_the_type_aliases_are_real_objects() -> None:
+    assert isinstance(nr.YouTube("https://youtu.be/W-15-UmGP5s"), nr.Source)
+    assert isinstance("clip.mp4", nr.SourceLike)
+    assert isinstance(nr.Queued(0, "a.mp4"), nr.Event)
