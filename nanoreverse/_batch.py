@@ -281,7 +281,7 @@ async def analyze_many(
             return None
         item = None if control.stopping else await puller.next()
         if item is None:
-            budget.settle(paid=False)
+            await budget.settle(paid=False)
         return item
 
     async def worker(results: MemoryObjectSendStream[Result]) -> None:
@@ -306,7 +306,7 @@ async def analyze_many(
                     result = None
                 finally:
                     stats.in_flight -= 1
-                budget.settle(paid=result is not None and result.paid)
+                await budget.settle(paid=result is not None and result.paid)
                 if result is None:
                     tokens.release()
                     continue

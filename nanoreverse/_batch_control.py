@@ -109,25 +109,28 @@ class Budget:
         self.limit = limit
         self.spent = 0
         self.reserved = 0
-        self._changed = anyio.Event()
+        self._changed = anyio.Condition()
 
     async def reserve(self) -> bool:
+        """Hold a credit for the next call; False when none can ever come back."""
         if self.limit is None:
             return True
-        while self.spent + self.reserved >= self.limit:
-            if self.reserved == 0:
-                return False
-            await self._changed.wait()
-        self.reserved += 1
+        async with self._changed:
+            while self.spent + self.reserved >= self.limit:
+                if self.reserved == 0:
+                    return False
+                await self._changed.wait()
+            self.reserved += 1
         return True
 
-    def settle(self, paid: bool) -> None:
+    async def settle(self, paid: bool) -> None:
+        """The call ended: its credit was spent, or comes back."""
         if self.limit is None:
             return
-        self.reserved -= 1
-        self.spent += paid
-        self._changed.set()
-        self._changed = anyio.Event()
+        async with self._changed:
+            self.reserved -= 1
+            self.spent += paid
+            self._changed.notify_all()
 
 
 class Puller:

@@ -28,8 +28,10 @@ from ._cached import Shared, open_through_store
 from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
+    DEFAULT_BACKOFF,
     DEFAULT_BASE_URL,
     DEFAULT_RATE_LIMIT,
+    DEFAULT_TIMEOUT,
     ENDPOINT,
     Backoff,
     RateLimit,
@@ -101,18 +103,22 @@ class AsyncClient:
         locale: str = "en",
         max_retries: int = 4,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
-        timeout: Timeout = Timeout(),  # noqa: B008 - frozen, so sharing the default is safe
-        backoff: Backoff = Backoff(),  # noqa: B008
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        backoff: Backoff = DEFAULT_BACKOFF,
         session: aiohttp.ClientSession | None = None,
         store: Store | None = None,
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
-        self.base_url = check_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-        self.locale = check_locale(locale)
-        self.max_retries = max_retries
-        self.timeout = timeout
-        self.backoff = backoff
+        # Read-only once built: each value is also baked into what acts on it (the session,
+        # the retry policy, the checked URL), so a later assignment would silently not act.
+        self._base_url = check_base_url(
+            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        )
+        self._locale = check_locale(locale)
+        self._max_retries = max_retries
+        self._timeout_config = timeout
+        self._backoff = backoff
         self._retry = RetryPolicy(max_retries, backoff)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         self._url = self.base_url + ENDPOINT
@@ -127,15 +133,40 @@ class AsyncClient:
         self._session = session
         self._owns_session = session is None
         self._closed = False
-        #: Finished analyses by what the video is (None: every call asks the API).
-        self.store = store
+        self._store = store
         self._scope = scope_of(self._api_key or "")
-        self.limiter = make_limiter(rate_limit, self._scope)
+        self._limiter = make_limiter(rate_limit, self._scope)
         self._shared_calls: dict[StoreKey, Shared] = {}
 
     @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def locale(self) -> str:
+        """The locale of calls that name none."""
+        return self._locale
+
+    @property
+    def max_retries(self) -> int:
+        return self._max_retries
+
+    @property
+    def timeout(self) -> Timeout:
+        return self._timeout_config
+
+    @property
+    def backoff(self) -> Backoff:
+        return self._backoff
+
+    @property
     def rate_limit(self) -> RateLimit | None:
-        return self.limiter.rate
+        return self._limiter.rate
+
+    @property
+    def store(self) -> Store | None:
+        """Finished analyses by what the video is (None: every call asks the API)."""
+        return self._store
 
     def __repr__(self) -> str:
         return f"<AsyncClient base_url={self.base_url!r} locale={self.locale!r}>"
@@ -158,9 +189,9 @@ class AsyncClient:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
-        await self.limiter.aclose()
-        if self.store is not None:
-            await self.store.aclose()
+        await self._limiter.aclose()
+        if self._store is not None:
+            await self._store.aclose()
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -198,20 +229,20 @@ class AsyncClient:
         chosen = self.locale if locale is None else check_locale(locale)
 
         async def opener(stream: AnalysisStream) -> Answer:
-            prepared = await self.prepare(source, chosen)
+            prepared = await self._prepare(source, chosen)
 
             async def call() -> Answer:
                 return await self._send_with_retries(prepared, stream, hooks or NO_HOOKS)
 
-            if self.store is None:
+            if self._store is None:
                 return await call()
             return await open_through_store(
-                self.store, self._scope, self._shared_calls, stream, prepared, refresh, call
+                self._store, self._scope, self._shared_calls, stream, prepared, refresh, call
             )
 
         return AnalysisStream(opener, source=source, locale=chosen)
 
-    async def prepare(self, source: SourceLike, locale: str | None = None) -> Prepared:
+    async def _prepare(self, source: SourceLike, locale: str | None = None) -> Prepared:
         """Run every check that needs no network: key, locale, and the source itself."""
         if not self._api_key:
             raise AuthenticationError(
@@ -232,7 +263,7 @@ class AsyncClient:
 
         def before_retry(error: NanoReverseError, number: int, wait: float) -> None:
             if is_refusal(error):  # about the key or the service, not this call
-                self.limiter.pause(wait)
+                self._limiter.pause(wait)
             logger.warning(
                 "retrying %s in %.1f s after %s (attempt %d of %d)",
                 stream.source,
@@ -250,12 +281,14 @@ class AsyncClient:
         self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
     ) -> HTTPAnswer:
         asked = time.monotonic()
-        slot = await self.limiter.acquire(hooks.on_rate_wait)
+        slot = await self._limiter.acquire(hooks.on_rate_wait)
         stream.rate_limit_wait += time.monotonic() - asked
         if hooks.on_send:
             hooks.on_send()
         # The window counts from when the whole request is out: the server has it by then.
-        on_sent = None if self.limiter.rate is None else functools.partial(self.limiter.sent, slot)
+        on_sent = (
+            None if self._limiter.rate is None else functools.partial(self._limiter.sent, slot)
+        )
         body = RequestBody(
             prepared, locale=stream.locale, on_sent=on_sent, write_timeout=self.timeout.write
         )
@@ -290,9 +323,9 @@ class AsyncClient:
         finally:
             # Also on cancellation: a call that never fully left frees its place at once.
             if accepted is None and body.sent_at is None:
-                self.limiter.release(slot)
+                self._limiter.release(slot)
             else:
-                self.limiter.answered(slot, accepted=accepted is not False, learn=learn)
+                self._limiter.answered(slot, accepted=accepted is not False, learn=learn)
 
     async def _error_from(self, response: aiohttp.ClientResponse) -> APIError:
         try:
@@ -338,7 +371,7 @@ class AsyncClient:
             self._open_in_batch,
             sources,
             locale=self.locale if locale is None else locale,
-            estimate=self.limiter.estimate,
+            estimate=self._limiter.estimate,
             concurrency=concurrency,
             ordered=ordered,
             max_credits=max_credits,

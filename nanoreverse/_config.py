@@ -137,6 +137,7 @@ class RateLimit:
 
 
 DEFAULT_RATE_LIMIT = RateLimit(100, per=3600.0)
+DEFAULT_TIMEOUT = Timeout()
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,9 @@ class Backoff:
     def __post_init__(self) -> None:
         for name in ("initial", "maximum", "jitter", "max_retry_after"):
             _seconds(f"Backoff {name}", getattr(self, name), allow_zero=True)
+
+
+DEFAULT_BACKOFF = Backoff()
 
 
 # -- checks of what the client is given, made where it is given -------------------------

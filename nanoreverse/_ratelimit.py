@@ -65,7 +65,6 @@ def make_limiter(rate: RateLimit | None, scope: str) -> RateLimiter:
 class Slot:
     """One call's place in the window."""
 
-    started_at: float
     sent_at: float | None = None
     accepted: bool | None = None
     probe: bool = False
@@ -168,7 +167,7 @@ class Limiter:
         now = self._clock() if now is None else now
         if self.delay(now) > 0:
             return None
-        slot = Slot(started_at=now)
+        slot = Slot()
         limit = self.limit
         if limit is None:
             return slot  # no window to keep
@@ -183,7 +182,7 @@ class Limiter:
         ``on_wait`` is told each wait before it begins (seconds, or inf).
         """
         if self.rate is None and self._paused_until == -math.inf:
-            return Slot(started_at=0.0)  # no window and never paused: nothing to keep
+            return Slot()  # no window and never paused: nothing to keep
         while True:
             slot = self.try_take()
             if slot is not None:
@@ -259,6 +258,9 @@ class Limiter:
         self._notify()
 
     # -- waking waiters -------------------------------------------------------------------
+    # An Event made when someone waits, set and dropped on each change, rather than an
+    # anyio.Condition: notifying a Condition needs its lock, and the changes come from
+    # synchronous callbacks (a request fully sent, a call's answer).
 
     def _event(self) -> anyio.Event:
         if self._changed is None:

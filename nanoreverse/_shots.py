@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Analysis", "Shot", "parse_analysis", "parse_duration", "render_table"]
+__all__ = ["Analysis", "Shot", "parse_analysis", "parse_duration"]
 
 FIELDS = ("number", "framing", "movement", "description", "audio", "duration")
 

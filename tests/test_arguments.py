@@ -113,3 +113,21 @@ def test_a_very_short_key_does_not_mangle_ordinary_words() -> None:
     error = error_from_response(401, body, secret="e")
     assert error.code == "LOGIN_REQUIRED" and error.message == "key *** is wrong"
     assert "success" in (error.body or "")
+
+
+def test_the_clients_settings_are_read_only() -> None:
+    # Each is baked into what acts on it; an assignment that silently did nothing (or
+    # skipped the https check, for base_url) is refused instead.
+    client = nr.AsyncClient("k", base_url="https://example.com")
+    for name, value in [
+        ("base_url", "http://evil.example"),
+        ("locale", "xx"),
+        ("max_retries", 9),
+        ("timeout", nr.Timeout()),
+        ("backoff", nr.Backoff()),
+        ("rate_limit", None),
+        ("store", None),
+    ]:
+        with pytest.raises(AttributeError):
+            setattr(client, name, value)
+    assert client.base_url == "https://example.com" and client.locale == "en"

@@ -96,3 +96,12 @@ def test_the_readme_demo_runs_without_a_key(tmp_path: Path) -> None:
     assert made == ["bars_5s.md", "cells_6s.md", "life_9s.md", "youtube-W-15-UmGP5s.md"]
     index = tmp_path / "out" / "report" / "index.html"
     assert index.is_file() and f"Storyboard: {index}" in " ".join(result.stderr.split())
+
+
+def test_the_command_line_loads_no_server_until_asked() -> None:
+    code = (
+        "import sys, nanoreverse.cli; "
+        "print(sorted(m for m in sys.modules if m == 'aiohttp.web' or 'testing._' in m))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -14,19 +14,19 @@ import contextlib
 import email.utils
 import math
 import random
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import anyio.from_thread
 from aiohttp import web
 
-from .._config import ENDPOINT, LOCALES, RateLimit
-from .._sources import video_url_problem, youtube_video_id
+from .._config import ENDPOINT, RateLimit
 from ._answers import duration_from_seed, render_answer, seed_of
 from ._faults import BAD_GATEWAY_PAGE, STATUS_OF_CODE, Fault, RequestRecord
 from ._upload import BodyError, BodyScanner
+from ._validate import answer_for_body
 
 DEFAULT_KEY = "nr-emulator-key"
 
@@ -62,7 +62,6 @@ class Emulator:
         port: int = 0,
         rate_limit: RateLimit | None = RateLimit(100, per=3600.0),  # noqa: B008
         retry_after: Literal["seconds", "http-date"] | None = "seconds",
-        count_rejected: bool = False,
         credits: int | None = None,
         ttfb: float = 0.0,
         chars_per_second: float | None = None,
@@ -79,7 +78,6 @@ class Emulator:
         self.port = port
         self.rate_limit = rate_limit
         self.retry_after = retry_after
-        self.count_rejected = count_rejected
         self.ttfb = ttfb
         self.chars_per_second = chars_per_second
         self.chunk_bytes = max(1, chunk_bytes)
@@ -96,8 +94,6 @@ class Emulator:
         self._script: collections.deque[Fault | None] = collections.deque()
         self._random = random.Random(seed)
         self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- control --------------------------------------------------------------------------
 
@@ -112,9 +108,6 @@ class Emulator:
     def credits_used(self, api_key: str | None = None) -> int:
         """Credits charged to a key (the first key by default)."""
         return self._keys[api_key or self.api_key].used
-
-    def set_credits(self, credits: int | None, api_key: str | None = None) -> None:
-        self._keys[api_key or self.api_key].credits = credits
 
     def statuses(self) -> collections.Counter[int | None]:
         """How many requests ended with each HTTP status (None: no answer, or still going)."""
@@ -189,27 +182,11 @@ class Emulator:
         >>> with Emulator().in_thread() as emu:   # doctest: +SKIP
         ...     run_my_pipeline(base_url=emu.base_url, api_key=emu.api_key)
         """
-        started = threading.Event()
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start())
-            started.set()
-            loop.run_forever()
-            loop.run_until_complete(self.stop())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="nanoreverse-emulator", daemon=True)
-        self._thread.start()
-        started.wait(10)
-        try:
-            yield self
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            self._thread.join(10)
-            self._thread = None
+        with (
+            anyio.from_thread.start_blocking_portal() as portal,
+            portal.wrap_async_context_manager(self) as emulator,
+        ):
+            yield emulator
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -312,8 +289,6 @@ class Emulator:
         if len(window) < self.rate_limit.calls:
             window.append(now)
             return None
-        if self.count_rejected:
-            window.append(now)
         wait = window[0] + self.rate_limit.per - now
         headers: dict[str, str] = {}
         if self.retry_after == "seconds":
@@ -327,54 +302,7 @@ class Emulator:
         async for piece in request.content.iter_any():
             record.body_bytes += len(piece)
             scanner.feed(piece)
-        fields = scanner.finish()
-        source, locale = fields.get("videoSource"), fields.get("locale", "en")
-        record.source = source if isinstance(source, str) else None
-        record.locale = locale if isinstance(locale, str) else None
-        name = fields.get("videoFileName")
-        record.file_name = name if isinstance(name, str) else None
-        if not isinstance(locale, str) or locale not in LOCALES:
-            raise BodyError("INVALID_INPUT", f"Unsupported locale: {locale!r}")
-        if source == "file":
-            return self._file_answer(scanner, record, locale)
-        if source in ("youtube", "url"):
-            return self._link_answer(source, fields.get("videoUrl"), record, locale)
-        raise BodyError("INVALID_INPUT", "videoSource must be youtube, url or file")
-
-    def _file_answer(self, scanner: BodyScanner, record: RequestRecord, locale: str) -> str:
-        video = scanner.video
-        if video is None:
-            raise BodyError("INVALID_INPUT", "videoFile is required when videoSource is file")
-        record.video_size = video.size
-        if video.sha256 is None:
-            digest = seed_of(str(video.size).encode())
-        else:
-            digest = video.sha256.digest()
-            record.video_sha256 = digest.hex()
-        duration = video.mp4.duration
-        if not duration:
-            raise BodyError("VIDEO_PROCESSING_FAILED", "the video has no readable duration")
-        record.video_duration = duration
-        return render_answer(digest, duration, locale)
-
-    def _link_answer(self, source: str, url: object, record: RequestRecord, locale: str) -> str:
-        if not isinstance(url, str) or not url:
-            raise BodyError("INVALID_INPUT", "videoUrl is required for youtube and url sources")
-        record.video_url = url
-        if source == "youtube":
-            video_id = youtube_video_id(url)
-            if video_id is None:
-                raise BodyError("INVALID_YOUTUBE_URL", "Invalid YouTube URL")
-            seed_source = f"https://www.youtube.com/watch?v={video_id}".encode()
-        else:
-            if video_url_problem(url) is not None:
-                raise BodyError("INVALID_VIDEO_URL", "Invalid video URL")
-            if ".invalid" in url or "download-fails" in url:
-                raise BodyError("VIDEO_DOWNLOAD_FAILED", "Failed to download the video")
-            seed_source = url.encode()
-        seed = seed_of(seed_source)
-        record.video_duration = duration_from_seed(seed)
-        return render_answer(seed, record.video_duration, locale)
+        return answer_for_body(scanner, record)
 
     def _error(
         self,
