@@ -164,10 +164,7 @@ class Puller:
             assert self._async is not None
             try:
                 item = await anext(self._async)
-            except StopAsyncIteration:
-                self._end()
-                return None
-            except Exception as exc:
+            except Exception as exc:  # StopAsyncIteration too: the end of the input
                 self._end(exc)
                 return None
             return self._numbered(item)
@@ -178,18 +175,16 @@ class Puller:
             return None
         try:
             item = next(self._sync)
-        except StopIteration:
-            self._end()
-            return None
-        except Exception as exc:
+        except Exception as exc:  # StopIteration too: the end of the input
             self._end(exc)
             return None
         return self._numbered(item)
 
-    def _end(self, error: Exception | None = None) -> None:
+    def _end(self, reason: Exception) -> None:
+        """No more sources: the input is exhausted, or it raised (which stops the batch)."""
         self.exhausted = True
-        if error is not None:
-            self._control.fail(error)
+        if not isinstance(reason, StopIteration | StopAsyncIteration):
+            self._control.fail(reason)
 
     def _numbered(self, item: SourceLike) -> tuple[int, SourceLike]:
         self._index += 1
