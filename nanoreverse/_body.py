@@ -20,6 +20,7 @@ import asyncio
 import binascii
 import json
 import os
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -106,6 +107,9 @@ class _Watchdog:
             self._task.uncancel()  # our own cancellation, turned into an error
 
 
+_poller = select.poll()  # one for all: only the event loop's thread calls peer_closed
+
+
 def peer_closed(writer: AbstractStreamWriter) -> bool:
     """Whether the other end has closed the connection under ``writer``: its end of stream
     (or a reset) is waiting to be read, though the event loop may not have seen it yet.
@@ -116,9 +120,17 @@ def peer_closed(writer: AbstractStreamWriter) -> bool:
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None:
         return False
+    fd = sock.fileno()
+    # Nearly always nothing is waiting: a poll says so in under a microsecond.
+    _poller.register(fd, select.POLLIN)
+    try:
+        if not _poller.poll(0):
+            return False
+    finally:
+        _poller.unregister(fd)
     # A socket object of our own on the same descriptor, detached again (never closed):
     # the transport's wrapper does not offer recv.
-    probe = socket.socket(sock.family, sock.type, fileno=sock.fileno())
+    probe = socket.socket(sock.family, sock.type, fileno=fd)
     try:
         return probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
     except (BlockingIOError, InterruptedError):

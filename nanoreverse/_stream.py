@@ -19,7 +19,7 @@ import anyio
 from ._config import MAX_ANSWER_CHARS
 from ._errors import NanoReverseError, StreamInterruptedError
 from ._shots import Analysis, Shot, ShotParser, parse_analysis
-from ._wire import reading
+from ._wire import FAILURES, answer_error
 
 
 @dataclass
@@ -174,9 +174,12 @@ class AnalysisStream:
 
     async def _read(self, answer: Answer) -> str:
         try:
-            with reading(lambda: self.received_text):
-                return await answer.read()
-        except StreamInterruptedError as error:  # ours, or a shared call's that broke off
+            return await answer.read()
+        except FAILURES as exc:
+            error = answer_error(exc, self.received_text)
+            await self._close(complete=False, error=error)
+            raise error from exc
+        except StreamInterruptedError as error:  # a shared call's, that broke off
             await self._close(complete=False, error=error)
             raise
 

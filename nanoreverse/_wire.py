@@ -14,8 +14,6 @@ says whether the server may have charged for it:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import aiohttp
 
@@ -61,20 +59,15 @@ def request_error(
     )
 
 
-@contextmanager
-def reading(received: Callable[[], str]) -> Iterator[None]:
-    """Around a read of the answer: a failure becomes a stream error with ``received()``."""
-    try:
-        yield
-    except asyncio.TimeoutError as exc:
-        raise StreamTimeoutError(
+def answer_error(exc: BaseException, received: str) -> StreamInterruptedError:
+    """The error for a read of the answer that failed after ``received`` text."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return StreamTimeoutError(
             "the server fell silent in the middle of the answer (Timeout.read exceeded)",
-            partial_text=received(),
-        ) from exc
-    except aiohttp.ClientError as exc:
-        text = received()
-        raise StreamInterruptedError(
-            f"the answer broke off after {len(text)} characters ({type(exc).__name__}); "
-            "the credit may be spent, so it is not retried",
-            partial_text=text,
-        ) from exc
+            partial_text=received,
+        )
+    return StreamInterruptedError(
+        f"the answer broke off after {len(received)} characters ({type(exc).__name__}); "
+        "the credit may be spent, so it is not retried",
+        partial_text=received,
+    )
