@@ -149,8 +149,10 @@ class Leader:
     async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
         self._on_end()
         try:
-            await self._inner.close(complete=complete, text=text, error=error)
-            await self._claim.settle(text=text, complete=complete, error=error)
+            # Also when cancelled: the claim must be settled, or others wait out its lease.
+            with anyio.CancelScope(shield=True):
+                await self._inner.close(complete=complete, text=text, error=error)
+                await self._claim.settle(text=text, complete=complete, error=error)
         finally:
             early = None if complete else error or StreamInterruptedError("closed early")
             self._shared.end(early)

@@ -14,7 +14,6 @@ from types import TracebackType
 from typing import Protocol
 
 import aiohttp
-import anyio
 
 from ._config import MAX_ANSWER_CHARS
 from ._errors import NanoReverseError, StreamInterruptedError
@@ -43,7 +42,10 @@ class Answer(Protocol):
         """The next piece of text; ``""`` at the end."""
 
     async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
-        """Release what the answer holds; ``complete``: it was read to its end."""
+        """Release what the answer holds; ``complete``: it was read to its end.
+
+        Called also when the reader is being cancelled: a close that awaits must shield
+        itself (a claim on the store must be settled), one that does not costs no scope."""
 
 
 Opener = Callable[["AnalysisStream"], Awaitable[Answer]]
@@ -218,9 +220,7 @@ class AnalysisStream:
             return
         self._done = True
         if self._answer is not None:
-            # Also when cancelled: a claim on the store must be settled, a connection freed.
-            with anyio.CancelScope(shield=True):
-                await self._answer.close(complete=complete, text=self.received_text, error=error)
+            await self._answer.close(complete=complete, text=self.received_text, error=error)
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (closing it if the answer is unfinished)."""

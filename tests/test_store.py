@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import anyio
 import pytest
 from aiohttp import web
 
@@ -192,6 +193,29 @@ async def test_only_whole_answers_are_stored(emu: Emulator, store_factory: Store
         assert not stream.cached and stream.attempts == 1  # the broken answers were not served
         assert (await _cached(client, YT)).cached
     assert len(emu.requests) == 3
+
+
+async def test_a_cancelled_paying_call_still_settles_its_claim(
+    store_factory: StoreFactory,
+) -> None:
+    # Cancelled mid-answer: the claim is released (recorded as partial) at once, so the
+    # next caller pays now instead of waiting out a lease of a minute.
+    store = store_factory(lease=60)
+    async with Emulator(rate_limit=None, chars_per_second=2000) as emu:
+        async with client_for(emu, store) as client:
+            stream = client.analyze(YT)
+            # An anyio scope, as a task group's: its cancellation hits every await after it.
+            async with anyio.create_task_group() as group:
+                group.start_soon(stream.text)
+                await eventually(lambda: stream.received_text)
+                group.cancel_scope.cancel()
+            key = StoreKey(scope_of(emu.api_key), "youtube:W-15-UmGP5s", "en")
+            [(code, _, partial)] = await store.attempts(key)
+            assert code is None and partial and stream.received_text.startswith(partial)
+            with anyio.fail_after(10):  # far under the lease: nobody waits for it
+                async with client.analyze(YT) as again:
+                    assert not again.cached
+    assert len(emu.requests) == 2
 
 
 async def test_a_failure_is_recorded_with_its_error_code(
