@@ -177,10 +177,22 @@ class RequestBody(Payload):
         self._watchdog = _Watchdog(None)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
+        if self._upload is None:
+            # A link's body is a few hundred bytes, taken by the socket at once: no timer.
+            await self._send_last(writer, self._head)
+        else:
+            await self._write_upload(writer, self._upload)
+        self.sent_at = time.monotonic()
+        if self._on_sent is not None:
+            self._on_sent(self.sent_at)
+
+    async def _write_upload(self, writer: AbstractStreamWriter, upload: Upload) -> None:
         with _Watchdog(self._write_timeout) as watchdog:
             self._watchdog = watchdog
             try:
-                await self._write_all(writer)
+                await self._send(writer, self._head)
+                await self._write_video(writer, upload)
+                await self._send_last(writer, self._tail)
             except asyncio.CancelledError:
                 if not watchdog.fired:
                     raise
@@ -190,17 +202,6 @@ class RequestBody(Payload):
                     request_sent=False,
                 )
                 raise self.error from None
-        self.sent_at = time.monotonic()
-        if self._on_sent is not None:
-            self._on_sent(self.sent_at)
-
-    async def _write_all(self, writer: AbstractStreamWriter) -> None:
-        if self._upload is None:
-            await self._send_last(writer, self._head)
-            return
-        await self._send(writer, self._head)
-        await self._write_video(writer, self._upload)
-        await self._send_last(writer, self._tail)
 
     async def _send_last(self, writer: AbstractStreamWriter, data: bytes) -> None:
         """The body's last bytes, unless the server has already closed the connection.
