@@ -34,6 +34,7 @@ from ._errors import (
     VideoDownloadError,
     VideoProcessingError,
 )
+from ._http import RequestInfo, ResponseInfo
 from ._results import (
     BatchStats,
     Chunk,
@@ -80,6 +81,8 @@ __all__ = [
     "RateLimitError",
     "RateLimited",
     "RedisStore",
+    "RequestInfo",
+    "ResponseInfo",
     "Result",
     "Retrying",
     "SQLiteStore",

@@ -10,12 +10,12 @@ handed to the caller, and only when the server surely did no work: a 429, a
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
+from ssl import SSLContext
 from types import TracebackType
 from typing import Any
 
@@ -47,45 +47,18 @@ from ._errors import (
     NanoReverseError,
     error_from_response,
 )
+from ._http import Hook, HTTPSettings, RequestInfo, ResponseHook, Watch, check_hook
 from ._ratelimit import make_limiter
 from ._results import Event
-from ._retry import RetryPolicy, is_refusal, parse_retry_after
+from ._retry import RetryPolicy, is_refusal
 from ._sources import Prepared, Source, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
 from ._stream import NO_HOOKS, AnalysisStream, Answer, CallHooks, HTTPAnswer
-from ._wire import FAILURES, request_error
+from ._wire import FAILURES, describe, error_from, is_error_object, read_head, request_error
 
 logger = logging.getLogger("nanoreverse")
 # A library speaks only where the application has set up logging.
 logger.addHandler(logging.NullHandler())
-
-# An error answer is short JSON or an HTML page; never read more of it than this.
-_ERROR_BODY_LIMIT = 64 * 1024
-
-
-async def _read_head(response: aiohttp.ClientResponse) -> bytes:
-    """Up to the error-body limit of an answer, read to its end if it is shorter."""
-    head = b""
-    while len(head) < _ERROR_BODY_LIMIT:
-        piece = await response.content.read(_ERROR_BODY_LIMIT - len(head))
-        if not piece:
-            break
-        head += piece
-    return head
-
-
-def _is_error_object(body: bytes) -> bool:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(payload, dict) and (payload.get("success") is False or "errorCode" in payload)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, APIError):
-        return f"{error.status} {error.code or ''}".strip()
-    return type(error).__name__
 
 
 class AsyncClient:
@@ -107,6 +80,11 @@ class AsyncClient:
         backoff: Backoff = DEFAULT_BACKOFF,
         session: aiohttp.ClientSession | None = None,
         store: Store | None = None,
+        proxy: str | None = None,
+        ssl: SSLContext | bool = True,
+        trust_env: bool = True,
+        on_request: Hook | None = None,
+        on_response: ResponseHook | None = None,
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
@@ -130,6 +108,15 @@ class AsyncClient:
         self._timeout = aiohttp.ClientTimeout(
             total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
         )
+        self._http = HTTPSettings(proxy, ssl, trust_env)
+        if session is not None and not self._http.default:
+            raise ValueError(
+                "proxy=, ssl= and trust_env= configure the client's own session; with "
+                "session=, set them on that session (they would not act)"
+            )
+        check_hook("on_request", on_request)
+        check_hook("on_response", on_response)
+        self._on_request, self._on_response = on_request, on_response
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -197,9 +184,7 @@ class AsyncClient:
         if self._closed:
             raise RuntimeError("this AsyncClient is closed; make a new one")
         if self._session is None:
-            # Concurrency is bounded by analyze_many and the rate limiter, not the pool.
-            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=self.timeout.keepalive)
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = self._http.session(self._url, keepalive=self.timeout.keepalive)
         return self._session
 
     # -- one video ----------------------------------------------------------------------
@@ -268,7 +253,7 @@ class AsyncClient:
                 "retrying %s in %.1f s after %s (attempt %d of %d)",
                 stream.source,
                 wait,
-                _describe(error),
+                describe(error),
                 number + 1,
                 self.max_retries + 1,
             )
@@ -292,8 +277,33 @@ class AsyncClient:
         body = RequestBody(
             prepared, locale=stream.locale, on_sent=on_sent, write_timeout=self.timeout.write
         )
-        accepted: bool | None = None  # the server's verdict; None: no answer came
-        learn = True
+        watch = None
+        if self._on_request is not None or self._on_response is not None:
+            info = RequestInfo(
+                "POST", self._url, stream.attempts, body.size or 0, bool(prepared.upload)
+            )
+            watch = Watch(self._on_request, self._on_response, info)
+        try:
+            answer = await self._post(body)
+        except BaseException as exc:
+            status = exc.status if isinstance(exc, APIError) else None
+            if status is None and body.sent_at is None:
+                # Also on cancellation: a call that never fully left frees its place at once.
+                self._limiter.release(slot)
+            else:
+                # Only a 429 that does not say when to come back teaches a lower rate.
+                told = isinstance(exc, APIError) and exc.retry_after is not None
+                self._limiter.answered(slot, accepted=status != 429, learn=not told)
+            if watch is not None:
+                watch.answered(status, body.sent_at, describe(exc))
+            raise
+        self._limiter.answered(slot, accepted=True, learn=True)
+        if watch is not None:
+            watch.answered(200, body.sent_at, None)
+        return answer
+
+    async def _post(self, body: RequestBody) -> HTTPAnswer:
+        """The request, and its answer when it is an analysis; else the error it describes."""
         try:
             response = await self._get_session().post(
                 self._url,
@@ -302,45 +312,20 @@ class AsyncClient:
                 timeout=self._timeout,
                 allow_redirects=False,
             )
-            accepted = response.status != 429
             if response.status == 200 and response.content_type != "application/json":
                 return HTTPAnswer(response)
-            if response.status == 200:
-                # JSON where Markdown belongs: an error object must not pass as an analysis.
-                head = await _read_head(response)
-                if not _is_error_object(head):
-                    return HTTPAnswer(response, prefix=head)
-                response.release()
-                raise error_from_response(200, head, secret=self._api_key)
-            error = await self._error_from(response)
-            # Only a 429 that does not say when to come back teaches the limiter a lower rate.
-            learn = error.retry_after is None
-            raise error
+            if response.status != 200:
+                raise await error_from(response, secret=self._api_key)
+            # JSON where Markdown belongs: an error object must not pass as an analysis.
+            head = await read_head(response)
+            if not is_error_object(head):
+                return HTTPAnswer(response, prefix=head)
+            response.release()
+            raise error_from_response(200, head, secret=self._api_key)
         except FAILURES as exc:
             sent = body.sent_at is not None
             url, read = self.base_url, self.timeout.read
             raise request_error(exc, url=url, sent=sent, own=body.error, read_timeout=read) from exc
-        finally:
-            # Also on cancellation: a call that never fully left frees its place at once.
-            if accepted is None and body.sent_at is None:
-                self._limiter.release(slot)
-            else:
-                self._limiter.answered(slot, accepted=accepted is not False, learn=learn)
-
-    async def _error_from(self, response: aiohttp.ClientResponse) -> APIError:
-        try:
-            body = await response.content.read(_ERROR_BODY_LIMIT)
-        except FAILURES as exc:
-            # The status already says what went wrong; the body only adds detail.
-            body = f"(its body could not be read: {type(exc).__name__})".encode()
-        finally:
-            response.release()
-        return error_from_response(
-            response.status,
-            body,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            secret=self._api_key,
-        )
 
     # -- many videos --------------------------------------------------------------------
 

@@ -14,16 +14,20 @@ says whether the server may have charged for it:
 from __future__ import annotations
 
 import asyncio
+import json
 
 import aiohttp
 
 from ._errors import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     NanoReverseError,
     StreamInterruptedError,
     StreamTimeoutError,
+    error_from_response,
 )
+from ._retry import parse_retry_after
 
 #: What aiohttp raises for a failed connection, request or read.
 FAILURES = (aiohttp.ClientError, asyncio.TimeoutError)
@@ -71,3 +75,53 @@ def answer_error(exc: BaseException, received: str) -> StreamInterruptedError:
         "the credit may be spent, so it is not retried",
         partial_text=received,
     )
+
+
+# -- an answer that is not a Markdown stream -------------------------------------------------
+
+# An error answer is short JSON or an HTML page; never read more of it than this.
+_ERROR_BODY_LIMIT = 64 * 1024
+
+
+async def read_head(response: aiohttp.ClientResponse) -> bytes:
+    """Up to the error-body limit of an answer, read to its end if it is shorter."""
+    head = b""
+    while len(head) < _ERROR_BODY_LIMIT:
+        piece = await response.content.read(_ERROR_BODY_LIMIT - len(head))
+        if not piece:
+            break
+        head += piece
+    return head
+
+
+def is_error_object(body: bytes) -> bool:
+    """Whether a 200's JSON body is an error object (it must not pass as an analysis)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and (payload.get("success") is False or "errorCode" in payload)
+
+
+async def error_from(response: aiohttp.ClientResponse, *, secret: str | None) -> APIError:
+    """The error an answer's status and body describe; the response is released."""
+    try:
+        body = await response.content.read(_ERROR_BODY_LIMIT)
+    except FAILURES as exc:
+        # The status already says what went wrong; the body only adds detail.
+        body = f"(its body could not be read: {type(exc).__name__})".encode()
+    finally:
+        response.release()
+    return error_from_response(
+        response.status,
+        body,
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        secret=secret,
+    )
+
+
+def describe(error: BaseException) -> str:
+    """A short name for a failure, for logs and hooks: ``"429 API_KEY_RATE_LIMIT_EXCEEDED"``."""
+    if isinstance(error, APIError):
+        return f"{error.status} {error.code or ''}".strip()
+    return type(error).__name__

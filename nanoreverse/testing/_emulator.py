@@ -14,6 +14,7 @@ import contextlib
 import email.utils
 import math
 import random
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class Emulator:
     characters on purpose. ``fault_rates`` maps faults to the chance of each.
     ``decode_uploads=False`` (benchmarks only) checks but does not decode uploads
     past their first 256 KiB, so the client, not this server, sets the pace.
+    ``ssl_context`` serves https with its certificate.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Emulator:
         seed: int = 0,
         decode_uploads: bool = True,
         max_records: int | None = 10_000,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if not api_keys:
             raise ValueError("the emulator needs at least one API key")
@@ -83,6 +86,7 @@ class Emulator:
         self.chunk_bytes = max(1, chunk_bytes)
         self.fault_rates = dict(fault_rates or {})
         self.decode_uploads = decode_uploads
+        self.ssl_context = ssl_context
         #: The latest ``max_records`` requests (None: all); the counters stay exact.
         self.requests: list[RequestRecord] = []
         self.max_records = max_records
@@ -99,7 +103,8 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "http" if self.ssl_context is None else "https"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def script(self, *faults: Fault | None) -> None:
         """Apply these faults to the next requests, one each, in order (None: behave)."""
@@ -157,7 +162,7 @@ class Emulator:
             self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         server = site._server
         assert server is not None and hasattr(server, "sockets")
