@@ -50,6 +50,7 @@ from ._shots import Analysis, Shot, parse_analysis
 from ._sources import Source, SourceLike, VideoBytes, VideoFile, VideoURL, YouTube, as_source
 from ._store import RedisStore, SQLiteStore, Store
 from ._stream import AnalysisStream
+from ._sync import Client, Results, Stream
 
 __all__ = [
     "LOCALES",
@@ -65,6 +66,7 @@ __all__ = [
     "BatchResults",
     "BatchStats",
     "Chunk",
+    "Client",
     "Event",
     "FileTooLargeError",
     "Finished",
@@ -84,6 +86,7 @@ __all__ = [
     "RequestInfo",
     "ResponseInfo",
     "Result",
+    "Results",
     "Retrying",
     "SQLiteStore",
     "ServiceUnavailableError",
@@ -93,6 +96,7 @@ __all__ = [
     "Started",
     "Store",
     "StoreError",
+    "Stream",
     "StreamInterruptedError",
     "StreamTimeoutError",
     "Timeout",
