@@ -1,18 +1,28 @@
-"""``nanoreverse export``: every finished analysis of an output folder's store, as one CSV."""
+"""``nanoreverse export``: the finished analyses of an output folder's store, as one CSV
+and as a file per video in editors' formats (SRT, WebVTT, CMX 3600 EDL, OTIO)."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from rich.console import Console
 
-from .._shots import parse_analysis
+from .._exports import to_edl, to_otio, to_srt, to_vtt
+from .._shots import Shot, parse_analysis
 from .._store import Store, StoredAnswer
+from .._timeline import shot_ranges
+from ._output import OutputFolder, suffix
+from ._usage import UsageError
+
+#: Frames per second for a link, or a file whose rate cannot be read.
+NOMINAL_FPS = 25.0
+FORMATS = ("srt", "vtt", "edl", "otio")
 
 CSV_FIELDS = [
     "video",
@@ -68,3 +78,101 @@ async def export_csv(store: Store, target: str, err: Console) -> int:
                     shots += 1
     err.print(f"{shots} shots from {videos} videos written to {target}", markup=False)
     return videos
+
+
+def _probe(source: str) -> tuple[float | None, float | None]:
+    """A local file's (length in seconds, frames per second), when PyAV (the ``report``
+    extra) can read them; (None, None) for a link or an unreadable file."""
+    if source.startswith(("http://", "https://")) or not Path(source).is_file():
+        return None, None
+    try:
+        import av
+    except ImportError:
+        return None, None
+    try:
+        with av.open(source) as container:
+            stream = container.streams.video[0]
+            rate = float(stream.average_rate) if stream.average_rate else None
+            length = container.duration / av.time_base if container.duration else None
+            return (float(length) if length else None), rate
+    except (av.FFmpegError, IndexError, OSError):
+        return None, None
+
+
+def _name(answer: StoredAnswer, taken: set[str]) -> str:
+    """``ad``, or ``ad.ja`` for another locale; a short hash when two videos share a name."""
+    stem = Path(answer.source.split("?")[0]).stem or "video"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:80]
+    name = safe + suffix(answer.locale, "")
+    if name in taken:
+        digest = hashlib.sha256(f"{answer.identity}|{answer.locale}".encode()).hexdigest()[:8]
+        name = f"{safe}-{digest}{suffix(answer.locale, '')}"
+    taken.add(name)
+    return name
+
+
+def check_formats(formats: list[str]) -> None:
+    """Refuse ``--otio`` before any work when its extra is missing."""
+    if "otio" in formats:
+        try:
+            import opentimelineio  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "--otio needs OpenTimelineIO: pip install 'nanoreverse[otio]'"
+            ) from None
+
+
+async def export_files(store: Store, formats: list[str], folder: Path, err: Console) -> int:
+    """Write each finished answer of ``store`` in each of ``formats`` under ``folder``.
+
+    Times come from the shots' durations, fitted to the file's real length and counted
+    in its frames when PyAV can read it (else at 25 fps nominal). Returns how many
+    videos were exported."""
+    check_formats(formats)
+    videos, nominal, taken = 0, 0, set[str]()
+    async with store:
+        async for answer in store.answers(None):
+            shots = parse_analysis(answer.markdown).shots
+            if not shots:
+                err.print(f"{answer.source}: no shot table in its answer, skipped", markup=False)
+                continue
+            videos += 1
+            length, fps = _probe(answer.source)
+            nominal += fps is None
+            ranges = shot_ranges([shot.duration_seconds for shot in shots], length)
+            name = _name(answer, taken)
+            _write(OutputFolder(folder), name, formats, answer, shots, ranges, fps or NOMINAL_FPS)
+    where = f"{folder}/"
+    err.print(f"{videos} videos written to {where} as {', '.join(formats)}", markup=False)
+    if nominal and any(f in formats for f in ("edl", "otio")):
+        err.print(
+            f"{nominal} of them (links, or files PyAV could not read) counted at "
+            f"{NOMINAL_FPS:g} fps",
+            markup=False,
+        )
+    return videos
+
+
+def _write(
+    folder: OutputFolder,
+    name: str,
+    formats: list[str],
+    answer: StoredAnswer,
+    shots: list[Shot],
+    ranges: list[tuple[float, float]],
+    fps: float,
+) -> None:
+    is_link = answer.source.startswith(("http://", "https://"))
+    title = answer.source if is_link else Path(answer.source).name
+    for kind in formats:
+        if kind == "otio":
+            import opentimelineio as otio
+
+            target = None if is_link else Path(answer.source).as_uri()
+            timeline = to_otio(title, target, shots, ranges, fps)
+            text = otio.adapters.write_to_string(timeline, "otio_json")
+        elif kind == "edl":
+            text = to_edl(title, title, shots, ranges, fps)
+        else:
+            text = (to_srt if kind == "srt" else to_vtt)(shots, ranges)
+        folder.write(PurePosixPath(name), f".{kind}", text)

@@ -21,7 +21,7 @@ from rich.console import Console
 from .._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, LOCALES, __version__
 from .._store import DEFAULT_LEASE
 from ._analyze import analyze, open_store
-from ._export import export_csv
+from ._export import FORMATS, check_formats, export_csv, export_files
 from ._report import write_report
 from ._usage import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
@@ -35,6 +35,7 @@ EXAMPLES = """examples:
   nanoreverse analyze - --out prompts/ < links.txt    a list (also @links.txt); # comments
   nanoreverse analyze ads/ --emulator --report        try it all with no key, then look
   nanoreverse export prompts/ --csv shots.csv         every shot in one CSV
+  nanoreverse export prompts/ --srt --edl             subtitles and an edit list per video
   nanoreverse report prompts/ --open                  a storyboard of the folder
 """
 
@@ -52,10 +53,22 @@ def _parser() -> argparse.ArgumentParser:
     _analyze_arguments(commands)
 
     export = commands.add_parser(
-        "export", help="combine the shots of an output folder's analyses into one CSV"
+        "export",
+        help="the shots of an output folder's analyses as one CSV, or per video as "
+        "subtitles (SRT, WebVTT) and edit lists (EDL, OTIO)",
     )
     export.add_argument("out", type=Path, metavar="OUT_DIR")
-    export.add_argument("--csv", required=True, help="CSV file to write (- for stdout)")
+    export.add_argument("--csv", help="CSV file to write (- for stdout)")
+    for kind, what in (
+        ("srt", "SubRip subtitles, one cue per shot"),
+        ("vtt", "WebVTT subtitles, one cue per shot"),
+        ("edl", "a CMX 3600 edit list, one cut per shot"),
+        ("otio", "an OpenTimelineIO timeline (pip install 'nanoreverse[otio]')"),
+    ):
+        export.add_argument(f"--{kind}", action="store_true", help=f"{what}, per video")
+    export.add_argument(
+        "--to", type=Path, help="folder for the per-video files (default: OUT_DIR/exports)"
+    )
     export.add_argument("--store", help="the store to read (default: the one in OUT_DIR)")
 
     report = commands.add_parser(
@@ -183,7 +196,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _export(args: argparse.Namespace, err: Console) -> int:
     if args.store is None and not (args.out / "analyses.sqlite").exists():
         raise UsageError(f"{args.out} has no store of analyses (no analyses.sqlite in it)")
-    videos = await export_csv(open_store(args.store, args.out), args.csv, err)
+    formats = [kind for kind in FORMATS if getattr(args, kind)]
+    if args.csv is None and not formats:
+        raise UsageError("say what to export: --csv FILE, --srt, --vtt, --edl or --otio")
+    check_formats(formats)
+    videos = 0
+    if args.csv is not None:
+        videos = await export_csv(open_store(args.store, args.out), args.csv, err)
+    if formats:
+        folder = args.to or args.out / "exports"
+        videos = await export_files(open_store(args.store, args.out), formats, folder, err)
     if not videos:
         raise UsageError(f"the store of {args.out} holds no finished analyses")
     return EXIT_OK

@@ -18,9 +18,9 @@ import jinja2
 from PIL import Image
 
 from .._shots import parse_analysis
+from .._timeline import shot_ranges, timecode
 from ._collect import Video
 from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
-from ._timeline import shot_ranges, timecode
 
 #: Bump when the templates or the page's data change, so every page is made again.
 TEMPLATE_VERSION = "2"
