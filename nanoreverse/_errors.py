@@ -219,7 +219,8 @@ class VideoProcessingError(APIError):
 
 
 class ServiceUnavailableError(APIError):
-    """AI_SERVICE_ERROR or SERVICE_UNAVAILABLE: try again later (retried automatically)."""
+    """AI_SERVICE_ERROR or SERVICE_UNAVAILABLE: try again later (retried automatically;
+    SERVICE_UNAVAILABLE, a configuration issue on the service's side, only once)."""
 
     default_code = "AI_SERVICE_ERROR"
 

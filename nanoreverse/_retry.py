@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential, wait_random
 
 from ._config import Backoff
@@ -80,6 +81,21 @@ class wait_retry_after(wait_base):
         return float(self.fallback(retry_state))
 
 
+#: Retries of a 503 SERVICE_UNAVAILABLE, "a service configuration issue" in the vendor's
+#: table (unlike AI_SERVICE_ERROR, "temporarily unavailable"): a configuration is not
+#: fixed in seconds, so one more try, not the whole ``max_retries``.
+MISCONFIGURED_RETRIES = 1
+
+
+class stop_when_misconfigured(stop_base):
+    """Stop once a SERVICE_UNAVAILABLE answer has had its retries."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        misconfigured = getattr(error, "code", None) == "SERVICE_UNAVAILABLE"
+        return misconfigured and retry_state.attempt_number > MISCONFIGURED_RETRIES
+
+
 class RetryPolicy:
     """``max_retries`` and a Backoff, as tenacity stop/retry/wait policies.
 
@@ -92,7 +108,7 @@ class RetryPolicy:
         backoff: Backoff,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        self.stop = stop_after_attempt(max_retries + 1)
+        self.stop = stop_after_attempt(max_retries + 1) | stop_when_misconfigured()
         self.retry = retry_if_exception(lambda error: is_retryable(error, backoff))
         self.wait = wait_retry_after(
             wait_exponential(multiplier=backoff.initial, max=backoff.maximum)

@@ -61,6 +61,23 @@ async def test_retried(
     assert stream.attempts == 2 and calls(mocked) == 2
 
 
+async def test_a_configuration_issue_is_retried_once_a_busy_service_fully(
+    mocked: aioresponses, client: nr.AsyncClient
+) -> None:
+    for _ in range(4):
+        mocked.post(URL, status=503, body=error("SERVICE_UNAVAILABLE"))
+    with pytest.raises(nr.ServiceUnavailableError) as caught:
+        await client.analyze(YT).text()
+    assert caught.value.code == "SERVICE_UNAVAILABLE" and calls(mocked) == 2
+    mocked.clear()
+    for _ in range(4):
+        mocked.post(URL, status=503, body=error("AI_SERVICE_ERROR"))
+    mocked.post(URL, status=200, body="| Shot |\n")
+    stream = client.analyze(YT)
+    await stream.text()
+    assert stream.attempts == 5  # max_retries=4: all of them for a service that is busy
+
+
 @pytest.mark.parametrize(
     ("status", "code", "cls"),
     [
@@ -68,6 +85,7 @@ async def test_retried(
         (500, "AI_SERVICE_ERROR", nr.ServiceUnavailableError),  # the work may have been done
         (502, None, nr.InternalServerError),
         (504, None, nr.InternalServerError),
+        (524, None, nr.APIError),  # a CDN's timeout: the request was whole, it may be paid
         (400, "INVALID_INPUT", nr.InvalidInputError),
         (400, "VIDEO_DOWNLOAD_FAILED", nr.VideoDownloadError),
         (401, "LOGIN_REQUIRED", nr.AuthenticationError),
