@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 # Durations that add up to within this share of the real length are taken as they are.
@@ -40,3 +41,31 @@ def timecode(seconds: float) -> str:
     """
     minutes, rest = divmod(max(seconds, 0.0), 60)
     return f"{int(minutes)}:{rest:04.1f}"
+
+
+def snap(
+    ranges: Sequence[tuple[float, float]], cuts: Sequence[float], tolerance: float
+) -> tuple[list[tuple[float, float]], list[float | None]]:
+    """Move each boundary between two shots to the nearest real cut within ``tolerance``
+    seconds; returns the new ranges and, per boundary, how far it moved (None: no cut
+    near enough). Boundaries keep their order, and no cut serves two of them.
+
+    >>> snap([(0.0, 2.2), (2.2, 5.0)], [2.0, 4.0], 0.5)
+    ([(0.0, 2.0), (2.0, 5.0)], [-0.2])
+    """
+    if not ranges:
+        return [], []
+    edges = [start for start, _ in ranges] + [ranges[-1][1]]
+    moves: list[float | None] = []
+    free = sorted(cuts)
+    for index in range(1, len(edges) - 1):
+        low, high = edges[index - 1], edges[index + 1]
+        near = [c for c in free if abs(c - edges[index]) <= tolerance and low < c < high]
+        if not near:
+            moves.append(None)
+            continue
+        cut = min(near, key=lambda c: abs(c - edges[index]))
+        moves.append(round(cut - edges[index], 3))
+        edges[index] = cut
+        free.remove(cut)
+    return [(round(a, 3), round(b, 3)) for a, b in itertools.pairwise(edges)], moves

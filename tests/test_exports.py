@@ -19,9 +19,10 @@ import webvtt
 
 from nanoreverse import Shot
 from nanoreverse._exports import frames, to_edl, to_srt, to_vtt
+from nanoreverse._timeline import snap
 from nanoreverse.testing import EmulatorProcess
 
-from .helpers import CLIPS
+from .helpers import CLIPS, DATA
 from .test_cli import SECRET, YT, run
 
 EDL_EVENT = re.compile(r"^(\d{3})  AX +V +C +(\S+) (\S+) (\S+) (\S+)$", flags=re.MULTILINE)
@@ -158,3 +159,38 @@ def test_export_needs_a_format_and_says_what_otio_needs(
     )
     assert done.returncode == 2 and "pip install 'nanoreverse[otio]'" in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_snap_moves_boundaries_to_the_real_cuts(tmp_path: Path) -> None:
+    # colours_12s.mp4 cuts to a new colour every second; the model's durations do not.
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(DATA / "colours_12s.mp4", videos / "colours.mp4")
+    out = tmp_path / "out"
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as emu:
+        assert (
+            run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url).returncode
+            == 0
+        )
+
+    def boundaries(*options: str) -> tuple[list[float], str]:
+        done = run("export", str(out), "--srt", "--to", str(tmp_path / "x"), *options)
+        assert done.returncode == 0, done.stderr
+        cues = list(srt.parse((tmp_path / "x" / "colours.srt").read_text(encoding="utf-8")))
+        return [c.start.total_seconds() for c in cues[1:]], done.stderr
+
+    drifting, _ = boundaries()
+    assert len(drifting) >= 2 and any(abs(b - round(b)) > 0.01 for b in drifting)
+    snapped, stderr = boundaries("--snap")
+    assert all(abs(b - round(b)) < 0.002 for b in snapped), snapped
+    assert f"{len(snapped)} of {len(snapped)} shot boundaries moved to a real cut" in stderr
+    assert all(abs(a - b) <= 0.5 for a, b in zip(drifting, snapped, strict=True))
+
+
+def test_snap_keeps_order_tolerance_and_one_boundary_per_cut() -> None:
+    ranges = [(0.0, 1.9), (1.9, 2.1), (2.1, 6.0)]
+    snapped, moves = snap(ranges, [2.0, 5.0], 0.3)
+    assert moves == [0.1, None]  # 2.1 found 2.0 already taken; 5.0 is too far from it
+    assert snapped == [(0.0, 2.0), (2.0, 2.1), (2.1, 6.0)]
+    assert snap(ranges, [], 0.5) == (ranges, [None, None])
+    assert snap([], [1.0], 0.5) == ([], [])

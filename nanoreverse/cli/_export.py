@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -16,7 +17,7 @@ from rich.console import Console
 from .._exports import to_edl, to_otio, to_srt, to_vtt
 from .._shots import Shot, parse_analysis
 from .._store import Store, StoredAnswer
-from .._timeline import shot_ranges
+from .._timeline import shot_ranges, snap
 from ._output import OutputFolder, suffix
 from ._usage import UsageError
 
@@ -111,24 +112,46 @@ def _name(answer: StoredAnswer, taken: set[str]) -> str:
     return name
 
 
-def check_formats(formats: list[str]) -> None:
-    """Refuse ``--otio`` before any work when its extra is missing."""
-    if "otio" in formats:
+def check_formats(formats: list[str], *, snapping: bool = False) -> None:
+    """Refuse ``--otio`` or ``--snap`` before any work when its extra is missing."""
+    needs = [("otio", "opentimelineio", "otio")] if "otio" in formats else []
+    if snapping:
+        needs.append(("snap", "scenedetect", "snap"))
+    for option, module, extra in needs:
         try:
-            import opentimelineio  # noqa: F401
+            importlib.import_module(module)
         except ImportError:
             raise UsageError(
-                "--otio needs OpenTimelineIO: pip install 'nanoreverse[otio]'"
+                f"--{option} needs {module}: pip install 'nanoreverse[{extra}]'"
             ) from None
 
 
-async def export_files(store: Store, formats: list[str], folder: Path, err: Console) -> int:
+def find_cuts(source: str) -> list[float]:
+    """The times of the real cuts in a local file (PySceneDetect's content detector,
+    decoding with PyAV); [] for a link or a file it cannot read."""
+    if source.startswith(("http://", "https://")) or not Path(source).is_file():
+        return []
+    from scenedetect import ContentDetector, detect
+
+    try:
+        # Three frames at least between cuts: PySceneDetect's default (15) merges shots
+        # shorter than half a second at 30 fps, which fast edits have.
+        scenes = detect(source, ContentDetector(min_scene_len=3), backend="pyav")
+    except Exception:  # a file PyAV cannot decode: no cuts known, times stay as they are
+        return []
+    return [float(start.seconds) for start, _ in scenes[1:]]
+
+
+async def export_files(
+    store: Store, formats: list[str], folder: Path, err: Console, *, snap_within: float | None
+) -> int:
     """Write each finished answer of ``store`` in each of ``formats`` under ``folder``.
 
     Times come from the shots' durations, fitted to the file's real length and counted
-    in its frames when PyAV can read it (else at 25 fps nominal). Returns how many
-    videos were exported."""
-    check_formats(formats)
+    in its frames when PyAV can read it (else at 25 fps nominal); with ``snap_within``,
+    each boundary moves to the nearest real cut that close. Returns how many videos
+    were exported."""
+    check_formats(formats, snapping=snap_within is not None)
     videos, nominal, taken = 0, 0, set[str]()
     async with store:
         async for answer in store.answers(None):
@@ -140,6 +163,9 @@ async def export_files(store: Store, formats: list[str], folder: Path, err: Cons
             length, fps = _probe(answer.source)
             nominal += fps is None
             ranges = shot_ranges([shot.duration_seconds for shot in shots], length)
+            if snap_within is not None:
+                ranges, moves = snap(ranges, find_cuts(answer.source), snap_within)
+                err.print(f"{answer.source}: {_moved(moves, snap_within)}", markup=False)
             name = _name(answer, taken)
             _write(OutputFolder(folder), name, formats, answer, shots, ranges, fps or NOMINAL_FPS)
     where = f"{folder}/"
@@ -151,6 +177,17 @@ async def export_files(store: Store, formats: list[str], folder: Path, err: Cons
             markup=False,
         )
     return videos
+
+
+def _moved(moves: list[float | None], within: float) -> str:
+    """``2 of 3 boundaries moved to a real cut (by 0.12 s on average, at most 0.30 s)``."""
+    moved = [abs(m) for m in moves if m is not None]
+    if not moved:
+        return f"no real cut within {within:g} s of the {len(moves)} shot boundaries"
+    return (
+        f"{len(moved)} of {len(moves)} shot boundaries moved to a real cut "
+        f"(by {sum(moved) / len(moved):.2f} s on average, at most {max(moved):.2f} s)"
+    )
 
 
 def _write(

@@ -69,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--to", type=Path, help="folder for the per-video files (default: OUT_DIR/exports)"
     )
+    export.add_argument(
+        "--snap",
+        type=float,
+        nargs="?",
+        const=0.5,
+        metavar="SECONDS",
+        help="move each shot boundary to the nearest real cut in the MP4 within SECONDS "
+        "(default 0.5; pip install 'nanoreverse[snap]')",
+    )
     export.add_argument("--store", help="the store to read (default: the one in OUT_DIR)")
 
     report = commands.add_parser(
@@ -199,13 +208,16 @@ async def _export(args: argparse.Namespace, err: Console) -> int:
     formats = [kind for kind in FORMATS if getattr(args, kind)]
     if args.csv is None and not formats:
         raise UsageError("say what to export: --csv FILE, --srt, --vtt, --edl or --otio")
-    check_formats(formats)
+    if args.snap is not None and (not formats or not 0 < args.snap <= 10):
+        raise UsageError("--snap SECONDS (0 to 10) goes with --srt, --vtt, --edl or --otio")
+    check_formats(formats, snapping=args.snap is not None)
     videos = 0
     if args.csv is not None:
         videos = await export_csv(open_store(args.store, args.out), args.csv, err)
     if formats:
         folder = args.to or args.out / "exports"
-        videos = await export_files(open_store(args.store, args.out), formats, folder, err)
+        store = open_store(args.store, args.out)
+        videos = await export_files(store, formats, folder, err, snap_within=args.snap)
     if not videos:
         raise UsageError(f"the store of {args.out} holds no finished analyses")
     return EXIT_OK
