@@ -9,10 +9,8 @@ handed to the caller, and only when the server surely did no work: a 429, a
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from ssl import SSLContext
@@ -23,7 +21,6 @@ import aiohttp
 
 from ._batch import BatchResults
 from ._batch import analyze_many as _analyze_many
-from ._body import RequestBody
 from ._cached import Shared, open_through_store
 from ._config import (
     API_KEY_ENV,
@@ -36,25 +33,23 @@ from ._config import (
     Backoff,
     RateLimit,
     Timeout,
-    __version__,
     check_base_url,
     check_locale,
     clean_key,
 )
 from ._errors import (
-    APIError,
     AuthenticationError,
     NanoReverseError,
-    error_from_response,
 )
-from ._http import Hook, HTTPSettings, RequestInfo, ResponseHook, Watch, check_hook
+from ._http import Hook, HTTPSettings, ResponseHook
 from ._ratelimit import make_limiter
+from ._request import Requester
 from ._results import Event
 from ._retry import RetryPolicy, is_refusal
 from ._sources import Prepared, Source, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
 from ._stream import NO_HOOKS, AnalysisStream, Answer, CallHooks, HTTPAnswer
-from ._wire import FAILURES, describe, error_from, is_error_object, read_head, request_error
+from ._wire import describe
 
 logger = logging.getLogger("nanoreverse")
 # A library speaks only where the application has set up logging.
@@ -100,29 +95,27 @@ class AsyncClient:
         self._retry = RetryPolicy(max_retries, backoff)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         self._url = self.base_url + ENDPOINT
-        self._headers = {
-            "Authorization": f"Bearer {self._api_key}",
-            "User-Agent": f"nanoreverse/{__version__}",
-            "Accept": "text/plain, application/json",
-        }
-        self._timeout = aiohttp.ClientTimeout(
-            total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
-        )
         self._http = HTTPSettings(proxy, ssl, trust_env)
         if session is not None and not self._http.default:
             raise ValueError(
                 "proxy=, ssl= and trust_env= configure the client's own session; with "
                 "session=, set them on that session (they would not act)"
             )
-        check_hook("on_request", on_request)
-        check_hook("on_response", on_response)
-        self._on_request, self._on_response = on_request, on_response
         self._session = session
         self._owns_session = session is None
         self._closed = False
         self._store = store
         self._scope = scope_of(self._api_key or "")
         self._limiter = make_limiter(rate_limit, self._scope)
+        self._requester = Requester(
+            base_url=self._base_url,
+            api_key=self._api_key,
+            timeout=timeout,
+            limiter=self._limiter,
+            session=self._get_session,
+            on_request=on_request,
+            on_response=on_response,
+        )
         self._shared_calls: dict[StoreKey, Shared] = {}
 
     @property
@@ -244,7 +237,7 @@ class AsyncClient:
             stream.attempts = number
             if hooks.on_attempt:
                 hooks.on_attempt(number)
-            return await self._send(prepared, stream, hooks)
+            return await self._requester.send(prepared, stream, hooks)
 
         def before_retry(error: NanoReverseError, number: int, wait: float) -> None:
             if is_refusal(error):  # about the key or the service, not this call
@@ -261,71 +254,6 @@ class AsyncClient:
                 hooks.on_retry(error, wait)
 
         return await self._retry.call(attempt, before_retry)
-
-    async def _send(
-        self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
-    ) -> HTTPAnswer:
-        asked = time.monotonic()
-        slot = await self._limiter.acquire(hooks.on_rate_wait)
-        stream.rate_limit_wait += time.monotonic() - asked
-        if hooks.on_send:
-            hooks.on_send()
-        # The window counts from when the whole request is out: the server has it by then.
-        on_sent = (
-            None if self._limiter.rate is None else functools.partial(self._limiter.sent, slot)
-        )
-        body = RequestBody(
-            prepared, locale=stream.locale, on_sent=on_sent, write_timeout=self.timeout.write
-        )
-        watch = None
-        if self._on_request is not None or self._on_response is not None:
-            info = RequestInfo(
-                "POST", self._url, stream.attempts, body.size or 0, bool(prepared.upload)
-            )
-            watch = Watch(self._on_request, self._on_response, info)
-        try:
-            answer = await self._post(body)
-        except BaseException as exc:
-            status = exc.status if isinstance(exc, APIError) else None
-            if status is None and body.sent_at is None:
-                # Also on cancellation: a call that never fully left frees its place at once.
-                self._limiter.release(slot)
-            else:
-                # Only a 429 that does not say when to come back teaches a lower rate.
-                told = isinstance(exc, APIError) and exc.retry_after is not None
-                self._limiter.answered(slot, accepted=status != 429, learn=not told)
-            if watch is not None:
-                watch.answered(status, body.sent_at, describe(exc))
-            raise
-        self._limiter.answered(slot, accepted=True, learn=True)
-        if watch is not None:
-            watch.answered(200, body.sent_at, None)
-        return answer
-
-    async def _post(self, body: RequestBody) -> HTTPAnswer:
-        """The request, and its answer when it is an analysis; else the error it describes."""
-        try:
-            response = await self._get_session().post(
-                self._url,
-                data=body,
-                headers=self._headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            )
-            if response.status == 200 and response.content_type != "application/json":
-                return HTTPAnswer(response)
-            if response.status != 200:
-                raise await error_from(response, secret=self._api_key)
-            # JSON where Markdown belongs: an error object must not pass as an analysis.
-            head = await read_head(response)
-            if not is_error_object(head):
-                return HTTPAnswer(response, prefix=head)
-            response.release()
-            raise error_from_response(200, head, secret=self._api_key)
-        except FAILURES as exc:
-            sent = body.sent_at is not None
-            url, read = self.base_url, self.timeout.read
-            raise request_error(exc, url=url, sent=sent, own=body.error, read_timeout=read) from exc
 
     # -- many videos --------------------------------------------------------------------
 
