@@ -20,9 +20,9 @@ from pathlib import Path
 
 import nanoreverse as nr
 from nanoreverse._store import StoreKey
+from nanoreverse._timeline import shot_ranges
 from nanoreverse.report import build_report
 from nanoreverse.report._frames import frames_at, video_length
-from nanoreverse.report._timeline import shot_ranges
 from nanoreverse.testing._videos import make_video
 
 sys.path.insert(0, str(Path(__file__).parent))

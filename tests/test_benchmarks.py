@@ -14,7 +14,9 @@ BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["upload", "store", "fleet", "batch", "overhead", "ttfc", "scale"])
+@pytest.mark.parametrize(
+    "name", ["upload", "store", "fleet", "batch", "overhead", "ttfc", "scale", "report"]
+)
 def test_quick_run_completes(name: str, tmp_path: Path) -> None:
     env = {**os.environ, "NANOREVERSE_BENCH_RESULTS": str(tmp_path)}
     result = subprocess.run(
