@@ -81,10 +81,18 @@ async def export_csv(store: Store, target: str, err: Console) -> int:
     return videos
 
 
+def _local_file(source: str) -> Path | None:
+    """The file a stored source names, if it is one that exists here (not a link)."""
+    if source.startswith(("http://", "https://")):
+        return None
+    path = Path(source)
+    return path if path.is_file() else None
+
+
 def _probe(source: str) -> tuple[float | None, float | None]:
     """A local file's (length in seconds, frames per second), when PyAV (the ``report``
     extra) can read them; (None, None) for a link or an unreadable file."""
-    if source.startswith(("http://", "https://")) or not Path(source).is_file():
+    if _local_file(source) is None:
         return None, None
     try:
         import av
@@ -129,7 +137,7 @@ def check_formats(formats: list[str], *, snapping: bool = False) -> None:
 def find_cuts(source: str) -> list[float]:
     """The times of the real cuts in a local file (PySceneDetect's content detector,
     decoding with PyAV); [] for a link or a file it cannot read."""
-    if source.startswith(("http://", "https://")) or not Path(source).is_file():
+    if _local_file(source) is None:
         return []
     from scenedetect import ContentDetector, detect
 
@@ -153,6 +161,7 @@ async def export_files(
     were exported."""
     check_formats(formats, snapping=snap_within is not None)
     videos, nominal, taken = 0, 0, set[str]()
+    target = OutputFolder(folder)
     async with store:
         async for answer in store.answers(None):
             shots = parse_analysis(answer.markdown).shots
@@ -167,7 +176,7 @@ async def export_files(
                 ranges, moves = snap(ranges, find_cuts(answer.source), snap_within)
                 err.print(f"{answer.source}: {_moved(moves, snap_within)}", markup=False)
             name = _name(answer, taken)
-            _write(OutputFolder(folder), name, formats, answer, shots, ranges, fps or NOMINAL_FPS)
+            _write(target, name, formats, answer, shots, ranges, fps or NOMINAL_FPS)
     where = f"{folder}/"
     err.print(f"{videos} videos written to {where} as {', '.join(formats)}", markup=False)
     if nominal and any(f in formats for f in ("edl", "otio")):
