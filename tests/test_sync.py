@@ -38,7 +38,12 @@ def clients() -> int:
     return sum(1 for t in threading.enumerate() if t.name == "nanoreverse-client")
 
 
-def test_chunks_text_and_shots(client: nr.Client, emu: Emulator) -> None:
+def test_chunks_text_and_shots(
+    client: nr.Client, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Paced, so the answer reaches the client in several reads (sent at once, a
+    # loaded machine may read it in one, and this test is about chunks).
+    monkeypatch.setattr(emu, "chars_per_second", 100_000)
     stream = client.analyze(CLIPS[0])
     chunks = list(stream)
     assert len(chunks) > 1 and all(isinstance(c, str) for c in chunks)
