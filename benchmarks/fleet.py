@@ -52,7 +52,7 @@ async def worker(
             if what == "take a rate-limit slot":
                 spent += time.perf_counter() - started
 
-    RedisLimiter._eval = timed  # type: ignore[method-assign]
+    RedisLimiter._eval = timed  # type: ignore[method-assign, assignment]
     sources = [f"https://www.youtube.com/watch?v={index:04d}{n:07d}" for n in range(calls)]
     async with nr.AsyncClient(key, base_url=base_url, rate_limit=shared) as client:
         limiter = client._limiter

@@ -96,7 +96,7 @@ def make_colour_clip(path: Path, *, fps: int = 10, size: tuple[int, int] = (160,
         stream.codec_context.options = {"preset": "veryslow", "crf": "30", "bframes": "0"}
         for index in range(len(COLOURS) * fps):
             image = Image.new("RGB", size, COLOURS[index // fps])
-            frame = av.VideoFrame.from_image(image)
+            frame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode(None):

@@ -18,7 +18,7 @@ from .test_cli import run
     ("make", "error"),
     [
         (lambda: nr.Timeout(read=-5), ValueError),
-        (lambda: nr.Timeout(read="5"), TypeError),
+        (lambda: nr.Timeout(read="5"), TypeError),  # type: ignore[arg-type]
         (lambda: nr.Timeout(read=0), ValueError),
         (lambda: nr.Timeout(connect=math.inf), ValueError),
         (lambda: nr.Timeout(write=True), TypeError),
@@ -28,7 +28,7 @@ from .test_cli import run
         (lambda: nr.RateLimit(10, per=math.nan), ValueError),
         (lambda: nr.RateLimit(True), ValueError),
         (lambda: nr.AsyncClient("k", locale=""), nr.InvalidInputError),
-        (lambda: nr.AsyncClient("k", max_retries=1.5), ValueError),
+        (lambda: nr.AsyncClient("k", max_retries=1.5), ValueError),  # type: ignore[arg-type]
         (lambda: nr.AsyncClient("k", base_url="https://nanophoto.ai/?x=1"), ValueError),
         (lambda: nr.AsyncClient("k", base_url="https://nanophoto.ai/#top"), ValueError),
         (lambda: nr.AsyncClient("k", base_url="https://user:pw@nanophoto.ai"), ValueError),

@@ -250,7 +250,7 @@ async def test_an_unknown_lower_limit_is_found_with_few_429s() -> None:
             backoff=nr.Backoff(initial=0.02, maximum=0.05, jitter=0),
         ) as client:
             results = await collect(client, links(24), concurrency=6)
-            learned = client._limiter.limit
+            learned = client._limiter.limit  # type: ignore[attr-defined]  # the in-process Limiter
     assert all(r.ok for r in results)
     statuses = emu.statuses()
     assert statuses[200] == 24

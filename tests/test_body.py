@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import pytest
 
 import nanoreverse as nr
@@ -146,13 +147,13 @@ async def test_reads_through_a_thread_give_the_same_bytes(
     path = make_mp4(tmp_path / "v.mp4", 2 * PIECE + 7)
     cached = await _body_bytes(nr.VideoFile(path))
     hops: list[object] = []
-    real = _fileio.anyio.to_thread.run_sync
+    real = anyio.to_thread.run_sync
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
         hops.append(args[0])
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(_fileio.anyio.to_thread, "run_sync", counting)
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
     monkeypatch.setattr(_fileio, "_NOWAIT", None)  # as on a platform without RWF_NOWAIT
     assert await _body_bytes(nr.VideoFile(path)) == cached
     assert hops, "without RWF_NOWAIT every read goes to a thread"
@@ -168,7 +169,7 @@ async def test_a_cached_file_is_checked_and_read_without_a_thread_hop(
     async def no_threads(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a cached read went to a thread")
 
-    monkeypatch.setattr(_fileio.anyio.to_thread, "run_sync", no_threads)
+    monkeypatch.setattr(anyio.to_thread, "run_sync", no_threads)
     await _body_bytes(nr.VideoFile(path))
 
 
@@ -194,7 +195,7 @@ async def test_memory_is_one_buffer_per_upload_not_one_per_piece(tmp_path: Path)
 
 
 async def _upload_after(
-    emulator: Emulator, path: Path, change: Callable[[], None]
+    emulator: Emulator, path: Path, change: Callable[[], object]
 ) -> nr.NanoReverseError:
     async with nr.AsyncClient(
         emulator.api_key, base_url=emulator.base_url, rate_limit=None

@@ -7,6 +7,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -22,7 +23,7 @@ Make = Callable[..., nr.AsyncClient]
 
 @pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.name)
 async def test_exact_bytes_of_real_mp4s_arrive(
-    client: nr.AsyncClient, emulator: Emulator, clip
+    client: nr.AsyncClient, emulator: Emulator, clip: Path
 ) -> None:
     text = await client.analyze(clip).text()
     (record,) = emulator.requests
@@ -198,14 +199,15 @@ async def test_wrong_key_is_an_authentication_error(make_client: Make, emulator:
 
 
 async def test_preflight_errors_make_no_request(
-    client: nr.AsyncClient, emulator: Emulator, tmp_path
+    client: nr.AsyncClient, emulator: Emulator, tmp_path: Path
 ) -> None:
-    for source, error in [
+    cases: list[tuple[nr.SourceLike, type[nr.APIError]]] = [
         ("https://www.youtube.com/@channel", nr.InvalidYouTubeURLError),
         (nr.VideoURL("ftp://x/a.mp4"), nr.InvalidVideoURLError),
         (tmp_path / "missing.mp4", nr.InvalidInputError),
         (DATA, nr.InvalidInputError),
-    ]:
+    ]
+    for source, error in cases:
         with pytest.raises(error) as info:
             await client.analyze(source).text()
         assert info.value.preflight

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -12,10 +13,11 @@ import pytest
 from nanoreverse.testing import Emulator
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
+Example = Callable[[str], ModuleType]
 
 
 @pytest.fixture
-def example(monkeypatch: pytest.MonkeyPatch) -> object:
+def example(monkeypatch: pytest.MonkeyPatch) -> Example:
     monkeypatch.syspath_prepend(str(EXAMPLES))
     monkeypatch.chdir(EXAMPLES.parent)  # the examples name their videos from the repo root
 
@@ -27,7 +29,7 @@ def example(monkeypatch: pytest.MonkeyPatch) -> object:
 
 
 async def test_stream_one(
-    example, nanoreverse_emulator: Emulator, capsys: pytest.CaptureFixture[str]
+    example: Example, nanoreverse_emulator: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     module = example("stream_one")
     analysis = await module.main(nanoreverse_emulator.base_url, nanoreverse_emulator.api_key)
@@ -36,7 +38,9 @@ async def test_stream_one(
     assert analysis.shots and analysis.shots[0].prompt() in printed
 
 
-async def test_bulk_folder(example, nanoreverse_emulator: Emulator, tmp_path: Path) -> None:
+async def test_bulk_folder(
+    example: Example, nanoreverse_emulator: Emulator, tmp_path: Path
+) -> None:
     module = example("bulk_folder")
     results = await module.main(
         nanoreverse_emulator.base_url, nanoreverse_emulator.api_key, EXAMPLES / "videos", tmp_path
@@ -45,7 +49,7 @@ async def test_bulk_folder(example, nanoreverse_emulator: Emulator, tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bars_5s.md", "cells_6s.md", "life_9s.md"]
 
 
-async def test_pipeline(example, nanoreverse_emulator: Emulator) -> None:
+async def test_pipeline(example: Example, nanoreverse_emulator: Emulator) -> None:
     module = example("pipeline")
     prompts = await module.main(nanoreverse_emulator.base_url, nanoreverse_emulator.api_key)
     assert len(nanoreverse_emulator.requests) == 5

@@ -69,7 +69,7 @@ def test_srt_and_vtt_cues_cover_the_real_length(exported: tuple[Path, str], inde
     clip = CLIPS[index]
     length, _ = length_and_fps(clip)
     cues = list(srt.parse((folder / f"{clip.stem}.srt").read_text(encoding="utf-8")))
-    captions = webvtt.read(str(folder / f"{clip.stem}.vtt"))
+    captions = list(webvtt.read(str(folder / f"{clip.stem}.vtt")).captions)
     assert len(cues) == len(captions) >= 1
     assert cues[0].start.total_seconds() == 0
     for before, after in itertools.pairwise(cues):

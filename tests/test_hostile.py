@@ -116,15 +116,17 @@ async def test_peer_closed_tells_a_closed_connection_from_a_quiet_or_talking_one
             elif server_does == "closes":
                 accepted.close()
             time.sleep(0.05)  # noqa: ASYNC251 - a busy loop: the kernel has it, the loop has not run
-            assert peer_closed(writer) is expected, server_does
+            assert peer_closed(writer) is expected, server_does  # type: ignore[arg-type]
             writer.close()
             accepted.close()
     finally:
         listener.close()
 
 
-def threaded_server(handle: Callable[[socket.socket], None]) -> tuple[str, threading.Thread]:
-    """A blocking server in a thread of its own: it goes on while the test's loop is busy."""
+def threaded_server(handle: Callable[[socket.socket], bool]) -> tuple[str, threading.Thread]:
+    """A blocking server in a thread of its own: it goes on while the test's loop is busy.
+
+    ``handle`` serves one connection and says whether to wait for another."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
@@ -207,7 +209,7 @@ async def test_an_endless_answer_stops_at_the_limit_with_bounded_memory() -> Non
         finally:
             tracemalloc.stop()
         await asyncio.wait_for(finished.wait(), 10)  # the client hung up: the server stops
-    limit = nr._config.MAX_ANSWER_CHARS  # type: ignore[attr-defined]
+    limit = nr._config.MAX_ANSWER_CHARS
     assert limit // 2 < len(caught.value.partial_text) <= limit
     assert peak < 4 * limit  # the text kept and one copy of it, not the 100 MiB sent
     assert sent < 50 * 2**20

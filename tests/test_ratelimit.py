@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._ratelimit import Limiter
+from nanoreverse._ratelimit import Limiter, Slot
 
 
 class Clock:
@@ -22,6 +22,13 @@ class Clock:
 def limiter(calls: int = 3, per: float = 10.0) -> tuple[Limiter, Clock]:
     clock = Clock()
     return Limiter(nr.RateLimit(calls, per=per, margin=0.5), clock=clock), clock
+
+
+def take(lim: Limiter) -> Slot:
+    """A slot the test expects to be free now."""
+    slot = lim.try_take()
+    assert slot is not None
+    return slot
 
 
 def test_rate_limit_value_object() -> None:
@@ -46,7 +53,7 @@ def test_a_burst_up_to_the_limit_starts_at_once() -> None:
 
 def test_the_window_slides_from_when_each_call_was_sent() -> None:
     lim, clock = limiter(2, per=10.0)
-    first, second = lim.try_take(), lim.try_take()
+    first, second = take(lim), take(lim)
     assert first and second
     assert lim.delay() == math.inf  # nothing sent yet: no telling when a place frees
     lim.sent(first)
@@ -83,7 +90,7 @@ def test_no_rate_limit_means_only_pauses() -> None:
 
 def test_a_429_without_retry_after_teaches_the_real_limit() -> None:
     lim, clock = limiter(10, per=10.0)
-    slots = [lim.try_take() for _ in range(6)]
+    slots = [take(lim) for _ in range(6)]
     for slot in slots[:4]:
         lim.answered(slot, accepted=True)
     lim.answered(slots[4], accepted=False)
@@ -97,14 +104,14 @@ def test_a_429_without_retry_after_teaches_the_real_limit() -> None:
 
 def test_a_429_with_retry_after_does_not_lower_the_rate() -> None:
     lim, _ = limiter(10)
-    slot = lim.try_take()
+    slot = take(lim)
     lim.answered(slot, accepted=False, learn=False)
     assert lim.limit == 10
 
 
 def test_probing_back_up_after_a_learned_limit() -> None:
     lim, clock = limiter(10, per=10.0)
-    slots = [lim.try_take() for _ in range(4)]
+    slots = [take(lim) for _ in range(4)]
     lim.answered(slots[0], accepted=True)
     lim.answered(slots[1], accepted=True)
     lim.answered(slots[2], accepted=False)
@@ -113,13 +120,13 @@ def test_probing_back_up_after_a_learned_limit() -> None:
     # The window slides; fill it again with accepted calls.
     clock.now = 1011.0
     for _ in range(2):
-        slot = lim.try_take()
+        slot = take(lim)
         assert slot is not None and not slot.probe
         lim.answered(slot, accepted=True)
     assert lim.try_take() is None
     # A probe is due two windows after the 429, even though the window is full.
     clock.now = 1020.0
-    probe = lim.try_take()
+    probe = take(lim)
     assert probe is not None and probe.probe
     assert lim.try_take() is None  # one probe at a time
     lim.answered(probe, accepted=True)
@@ -128,20 +135,20 @@ def test_probing_back_up_after_a_learned_limit() -> None:
 
 def test_a_refused_probe_doubles_the_wait_before_the_next() -> None:
     lim, clock = limiter(10, per=10.0)
-    first, second, third = lim.try_take(), lim.try_take(), lim.try_take()
+    first, second, third = take(lim), take(lim), take(lim)
     lim.answered(first, accepted=True)
     lim.answered(second, accepted=False)
     lim.answered(third, accepted=False)
     assert lim.limit == 1
     clock.now += 20
-    lim.answered(lim.try_take(), accepted=True)  # the window slid: a normal call
-    probe = lim.try_take()
+    lim.answered(take(lim), accepted=True)  # the window slid: a normal call
+    probe = take(lim)
     assert probe is not None and probe.probe
     lim.answered(probe, accepted=False)
     assert lim.limit == 1  # unchanged by a refused probe
     assert lim.delay() == pytest.approx(10.5)  # the window, not the next probe (40 s away)
     clock.now += 10.5
-    lim.answered(lim.try_take(), accepted=True)
+    lim.answered(take(lim), accepted=True)
     assert lim.try_take() is None
 
 
@@ -149,24 +156,24 @@ def test_estimate_counts_whole_windows() -> None:
     lim, _ = limiter(2, per=10.0)
     assert lim.estimate(2) == 0
     for _ in range(2):
-        lim.sent(lim.try_take())
+        lim.sent(take(lim))
     assert lim.estimate(1) == pytest.approx(10.5)
     assert lim.estimate(3) == pytest.approx(21.0)
 
 
 def test_one_429_without_retry_after_does_not_stall_for_a_window() -> None:
     lim, _ = limiter(100, per=3600.0)
-    slot = lim.try_take()
+    slot = take(lim)
     lim.answered(slot, accepted=False)  # the very first call refused, none accepted yet
     assert lim.limit == 100 and lim.delay() == 0.0
     for _ in range(3):  # several refusals while none is accepted teach nothing either
-        lim.answered(lim.try_take(), accepted=False)
+        lim.answered(take(lim), accepted=False)
     assert lim.limit == 100 and lim.delay() == 0.0
 
 
 def test_a_refused_call_gives_its_place_back() -> None:
     lim, _ = limiter(3, per=3600.0)
-    slots = [lim.try_take() for _ in range(3)]
+    slots = [take(lim) for _ in range(3)]
     assert lim.try_take() is None
     lim.answered(slots[0], accepted=False)
     assert lim.try_take() is not None  # the server did not count it, nor do we

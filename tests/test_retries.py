@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -21,7 +21,7 @@ def error(code: str) -> str:
 
 
 @pytest.fixture
-def mocked() -> aioresponses:
+def mocked() -> Iterator[aioresponses]:
     with aioresponses() as mock:
         yield mock
 
@@ -94,7 +94,11 @@ async def test_a_configuration_issue_is_retried_once_a_busy_service_fully(
     ],
 )
 async def test_not_retried(
-    mocked: aioresponses, client: nr.AsyncClient, status: int, code: str | None, cls: type
+    mocked: aioresponses,
+    client: nr.AsyncClient,
+    status: int,
+    code: str | None,
+    cls: type[nr.APIError],
 ) -> None:
     mocked.post(URL, status=status, body=error(code) if code else "<html>gateway</html>")
     stream = client.analyze(YT)
@@ -162,7 +166,7 @@ async def test_every_call_holds_off_exactly_when_one_is_retried(
         backoff=nr.Backoff(initial=0.001, maximum=0.002, jitter=0.0),
     ) as client:
         paused: list[float] = []
-        client._limiter.pause = paused.append  # type: ignore[method-assign]
+        client._limiter.pause = paused.append  # type: ignore[assignment]
         mocked.post(URL, status=status, body=error(code) if code else "busy")
         mocked.post(URL, status=200, body="| Shot |\n|---|\n| 1 |\n")
         stream = client.analyze(YT)

@@ -198,7 +198,7 @@ async def test_shots_arrive_while_the_answer_still_streams(
     emulator.chunk_bytes = 50
     emulator.chars_per_second = 8000
     async with client.analyze(YT, locale="zh") as stream:
-        live = []
+        live: list[nr.Shot] = []
         async for shot in stream.shots():
             if not live:
                 assert not emulator.requests[0].completed  # the first shot, mid-answer

@@ -119,7 +119,7 @@ async def test_identical_calls_at_once_share_one_request_live(
 
             async def one() -> str:
                 async with client.analyze(CLIP) as stream:
-                    parts = []
+                    parts: list[str] = []
                     async for chunk in stream:
                         if not parts:  # the server is still writing when the first piece arrives
                             first_chunks.append(not emu.requests[0].completed)

@@ -62,7 +62,7 @@ def test_leaving_a_stream_early_releases_it(client: nr.Client) -> None:
 
 
 def test_analyze_many_yields_each_result(client: nr.Client, emu: Emulator) -> None:
-    sources = [CLIPS[0], CLIPS[1], YT, "not a video at all.txt"]
+    sources: list[nr.SourceLike] = [CLIPS[0], CLIPS[1], YT, "not a video at all.txt"]
     results = list(client.analyze_many(sources, concurrency=2, ordered=True))
     assert [r.source for r in results] == sources
     assert [r.ok for r in results] == [True, True, True, False]
