@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 import nanoreverse as nr
-from nanoreverse.testing import Emulator, RedisServer, redis_server_binary
+from nanoreverse.testing import Emulator, EmulatorProcess, RedisServer, redis_server_binary
 
-from .helpers import need
+from .helpers import SECRET, need
 
 FAST = nr.Backoff(initial=0.01, maximum=0.05, jitter=0.0)
 
@@ -20,6 +20,13 @@ async def emulator() -> AsyncIterator[Emulator]:
     """An emulator in this test's event loop, with limits that never get in the way."""
     async with Emulator(rate_limit=None) as emu:
         yield emu
+
+
+@pytest.fixture
+def emulator_process() -> Iterator[EmulatorProcess]:
+    """An emulator in a process of its own (for the command line), taking ``SECRET``."""
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as process:
+        yield process
 
 
 @pytest.fixture

@@ -7,8 +7,29 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+import nanoreverse as nr
+
 DATA = Path(__file__).parent / "data"
 CLIPS = sorted(DATA.glob("*.mp4"))
+SECRET = "sk-live-SECRET-0123456789"  # a key that must never show in any output
+YT = "https://youtu.be/W-15-UmGP5s"  # a YouTube link; the emulator answers any of them
+
+# The vendor's table: errorCode, the HTTP status it comes with, the class the client raises.
+ERRORS: list[tuple[str, int, type[nr.APIError]]] = [
+    ("LOGIN_REQUIRED", 401, nr.AuthenticationError),
+    ("API_KEY_RATE_LIMIT_EXCEEDED", 429, nr.RateLimitError),
+    ("INSUFFICIENT_CREDITS", 402, nr.InsufficientCreditsError),
+    ("INVALID_INPUT", 400, nr.InvalidInputError),
+    ("INVALID_YOUTUBE_URL", 400, nr.InvalidYouTubeURLError),
+    ("INVALID_VIDEO_URL", 400, nr.InvalidVideoURLError),
+    ("INVALID_FORMAT", 400, nr.InvalidFormatError),
+    ("FILE_TOO_LARGE", 400, nr.FileTooLargeError),
+    ("VIDEO_DOWNLOAD_FAILED", 400, nr.VideoDownloadError),
+    ("VIDEO_PROCESSING_FAILED", 422, nr.VideoProcessingError),
+    ("AI_SERVICE_ERROR", 503, nr.ServiceUnavailableError),
+    ("SERVICE_UNAVAILABLE", 503, nr.ServiceUnavailableError),
+    ("INTERNAL_ERROR", 500, nr.InternalServerError),
+]
 
 
 def sha256(data: bytes) -> str:

@@ -11,6 +11,7 @@ import pytest
 import nanoreverse as nr
 from nanoreverse._errors import error_from_response
 
+from .helpers import YT
 from .test_cli import run
 
 
@@ -43,17 +44,17 @@ async def test_an_empty_locale_is_refused_not_replaced_by_the_default(
     client: nr.AsyncClient,
 ) -> None:
     with pytest.raises(nr.InvalidInputError, match="locale"):
-        await client.analyze("https://youtu.be/W-15-UmGP5s", locale="").text()
+        await client.analyze(YT, locale="").text()
 
 
 async def test_max_credits_must_be_whole(client: nr.AsyncClient) -> None:
     with pytest.raises(ValueError, match="whole number"):
-        async with client.analyze_many(["https://youtu.be/W-15-UmGP5s"], max_credits=1.5):  # type: ignore[arg-type]
+        async with client.analyze_many([YT], max_credits=1.5):  # type: ignore[arg-type]
             pass
 
 
 def test_max_credits_below_zero_is_a_usage_error() -> None:
-    result = run("analyze", "https://youtu.be/W-15-UmGP5s", "--max-credits", "-1")
+    result = run("analyze", YT, "--max-credits", "-1")
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
@@ -66,7 +67,7 @@ async def test_a_key_with_whitespace_or_a_bom_works(
     async with Emulator(api_keys=("sk-abc123",), rate_limit=None) as emu:
         monkeypatch.setenv("NANOPHOTO_API_KEY", raw)
         async with nr.AsyncClient(base_url=emu.base_url, rate_limit=None) as client:
-            assert "| 1 |" in await client.analyze("https://youtu.be/W-15-UmGP5s").text()
+            assert "| 1 |" in await client.analyze(YT).text()
 
 
 def test_a_key_with_a_control_character_is_refused_without_showing_it() -> None:
@@ -83,7 +84,7 @@ def test_a_key_file_with_a_bom_works_on_the_command_line(tmp_path: Path) -> None
     with Emulator(api_keys=("sk-abc123",), rate_limit=None).in_thread() as emu:
         result = run(
             "analyze",
-            "https://youtu.be/W-15-UmGP5s",
+            YT,
             "--base-url",
             emu.base_url,
             "--api-key-file",

@@ -17,7 +17,7 @@ from nanoreverse import _body, _fileio
 from nanoreverse._body import PIECE, RequestBody
 from nanoreverse.testing import Emulator, EmulatorProcess
 
-from .helpers import CLIPS, make_mp4, mp4_head
+from .helpers import CLIPS, YT, make_mp4, mp4_head
 
 
 class Collector:
@@ -104,7 +104,7 @@ async def test_four_29_mib_uploads_in_flight_stay_under_24_mib(tmp_path: Path) -
     path = make_mp4(tmp_path / "big.mp4", 29 * 1024 * 1024)
     with EmulatorProcess("--rate-limit", "none") as emu:
         async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=None) as client:
-            await client.analyze(nr.YouTube("https://youtu.be/W-15-UmGP5s")).text()  # warm up
+            await client.analyze(nr.YouTube(YT)).text()  # warm up
             tracemalloc.start()
             try:
                 texts = await asyncio.gather(*(client.analyze(path).text() for _ in range(4)))

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,10 +19,7 @@ from nanoreverse.cli._inputs import collect, safe_stem
 from nanoreverse.cli._output import OutputFolder
 from nanoreverse.testing import EmulatorProcess
 
-from .helpers import CLIPS, DATA
-
-SECRET = "sk-live-SECRET-0123456789"
-YT = "https://youtu.be/W-15-UmGP5s"
+from .helpers import CLIPS, DATA, SECRET, YT
 
 
 def start(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
@@ -50,12 +46,6 @@ def run(
         env=env,
         timeout=timeout,
     )
-
-
-@pytest.fixture
-def emu() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as process:
-        yield process
 
 
 @pytest.fixture
@@ -101,22 +91,22 @@ def outputs(out: Path) -> list[str]:
 
 
 def test_folder_tree_is_mirrored_and_rerun_pays_nothing(
-    emu: EmulatorProcess, videos: Path, tmp_path: Path
+    emulator_process: EmulatorProcess, videos: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    first = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+    first = run("analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url)
     assert first.returncode == 0, first.stderr
     assert outputs(out) == ["ads/first.md", "ads/spring/SECOND.md", "travel/third.md"]
     assert "| 1 |" in (out / "ads" / "first.md").read_text()
     assert "3 analysed, 0 failed; 3 credits spent" in first.stderr
-    assert emu.stats()["credits_used"] == 3
+    assert emulator_process.stats()["credits_used"] == 3
 
     # Moved and renamed, the same videos are still known by their content, and the moved
     # one gets its output at its new place, free.
     (videos / "ads" / "first.mp4").rename(videos / "renamed.mp4")
-    again = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+    again = run("analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url)
     assert again.returncode == 0 and "3 from the store (free); 0 credits" in again.stderr
-    assert emu.stats()["requests"] == 3
+    assert emulator_process.stats()["requests"] == 3
     assert (out / "renamed.md").read_text() == (out / "ads" / "first.md").read_text()
 
     forced = run(
@@ -125,22 +115,24 @@ def test_folder_tree_is_mirrored_and_rerun_pays_nothing(
         "--out",
         str(out),
         "--base-url",
-        emu.base_url,
+        emulator_process.base_url,
         "--force",
     )
-    assert forced.returncode == 0 and emu.stats()["requests"] == 4
+    assert forced.returncode == 0 and emulator_process.stats()["requests"] == 4
 
 
 def test_a_failure_exits_1_and_the_rerun_redoes_only_it(videos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--credits", "2") as emu:
+    with EmulatorProcess(
+        "--api-key", SECRET, "--rate-limit", "none", "--credits", "2"
+    ) as emulator_process:
         first = run(
             "analyze",
             str(videos),
             "--out",
             str(out),
             "--base-url",
-            emu.base_url,
+            emulator_process.base_url,
             "--concurrency",
             "1",
         )
@@ -149,10 +141,12 @@ def test_a_failure_exits_1_and_the_rerun_redoes_only_it(videos: Path, tmp_path: 
     (failure,) = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
     assert failure["errorCode"] == "INSUFFICIENT_CREDITS" and failure["attempts"] == 1
     assert {"source", "message", "time", "status"} <= set(failure)
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as emu:
-        second = run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url)
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as emulator_process:
+        second = run(
+            "analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url
+        )
         assert second.returncode == 0, second.stderr
-        assert emu.stats()["requests"] == 1  # only the failed one
+        assert emulator_process.stats()["requests"] == 1  # only the failed one
     assert "2 from the store" in second.stderr
     assert len([p for p in outputs(out) if p.endswith(".md")]) == 3
 
@@ -162,14 +156,14 @@ def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Pat
     out = tmp_path / "out"
     with EmulatorProcess(
         "--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.3", "--chars-per-second", "4000"
-    ) as emu:
+    ) as emulator_process:
         process = start(
             "analyze",
             str(videos),
             "--out",
             str(out),
             "--base-url",
-            emu.base_url,
+            emulator_process.base_url,
             "--concurrency",
             "2",
             stdout=subprocess.DEVNULL,
@@ -182,10 +176,17 @@ def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Pat
         assert 3 <= finished_before < 8
         # A short lease: the killed run's claims on the two videos in flight run out soon.
         rerun = run(
-            "analyze", str(videos), "--out", str(out), "--base-url", emu.base_url, "--lease", "1"
+            "analyze",
+            str(videos),
+            "--out",
+            str(out),
+            "--base-url",
+            emulator_process.base_url,
+            "--lease",
+            "1",
         )
         assert rerun.returncode == 0, rerun.stderr
-        paid = emu.stats()["credits_used"]
+        paid = emulator_process.stats()["credits_used"]
     finished = [p for p in outputs(out) if p.endswith(".md")]
     assert len(finished) == 8
     for name in finished:  # and no output is ever partial
@@ -193,7 +194,9 @@ def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Pat
     assert 8 <= paid <= 8 + 2  # at most the two in flight were paid again
 
 
-def test_stdin_and_at_file_sources_with_duplicates(emu: EmulatorProcess, tmp_path: Path) -> None:
+def test_stdin_and_at_file_sources_with_duplicates(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
     listing = tmp_path / "list.txt"
     listing.write_text(f"# my videos\n{CLIPS[0]}\n\n{YT}\n")
     out = tmp_path / "out"
@@ -205,35 +208,53 @@ def test_stdin_and_at_file_sources_with_duplicates(emu: EmulatorProcess, tmp_pat
         "--out",
         str(out),
         "--base-url",
-        emu.base_url,
+        emulator_process.base_url,
         stdin=f"{YT}\nhttps://www.youtube.com/watch?v=W-15-UmGP5s&t=3\n{CLIPS[1]}\n",
     )
     assert result.returncode == 0, result.stderr
     assert outputs(out) == sorted(
         [f"{CLIPS[0].stem}.md", f"{CLIPS[1].stem}.md", "youtube-W-15-UmGP5s.md"]
     )
-    assert emu.stats()["requests"] == 3  # each video once
+    assert emulator_process.stats()["requests"] == 3  # each video once
 
 
-def test_dry_run_sends_nothing(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
+def test_dry_run_sends_nothing(
+    emulator_process: EmulatorProcess, videos: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    run("analyze", str(videos / "travel"), "--out", str(out), "--base-url", emu.base_url)
+    run(
+        "analyze",
+        str(videos / "travel"),
+        "--out",
+        str(out),
+        "--base-url",
+        emulator_process.base_url,
+    )
     result = run(
-        "analyze", str(videos), YT, "--out", str(out), "--base-url", emu.base_url, "--dry-run"
+        "analyze",
+        str(videos),
+        YT,
+        "--out",
+        str(out),
+        "--base-url",
+        emulator_process.base_url,
+        "--dry-run",
     )
     assert result.returncode == 0, result.stderr
     assert "3 to pay (at most 3 credits), 1 stored (free)" in result.stdout
     assert "stored    " in result.stdout and "to pay    " in result.stdout
-    assert emu.stats()["requests"] == 1  # only the first, real run
+    assert emulator_process.stats()["requests"] == 1  # only the first, real run
 
 
-def test_one_source_without_out_streams_to_stdout(emu: EmulatorProcess) -> None:
-    result = run("analyze", YT, "--base-url", emu.base_url, "--locale", "ja")
+def test_one_source_without_out_streams_to_stdout(emulator_process: EmulatorProcess) -> None:
+    result = run("analyze", YT, "--base-url", emulator_process.base_url, "--locale", "ja")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("| ショット |") and "全体のまとめ" in result.stdout
 
 
-def test_the_key_appears_in_no_output(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
+def test_the_key_appears_in_no_output(
+    emulator_process: EmulatorProcess, videos: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     texts = []
     for args in (
@@ -244,16 +265,23 @@ def test_the_key_appears_in_no_output(emu: EmulatorProcess, videos: Path, tmp_pa
             "--out",
             str(out),
             "--base-url",
-            emu.base_url,
+            emulator_process.base_url,
             "--format",
             "both",
         ),
-        ("analyze", str(tmp_path / "nope.mp4"), "--out", str(out), "--base-url", emu.base_url),
-        ("analyze", YT, "--base-url", emu.base_url),
+        (
+            "analyze",
+            str(tmp_path / "nope.mp4"),
+            "--out",
+            str(out),
+            "--base-url",
+            emulator_process.base_url,
+        ),
+        ("analyze", YT, "--base-url", emulator_process.base_url),
     ):
         result = run(*args)
         texts += [result.stdout, result.stderr]
-    wrong = run("analyze", YT, "--base-url", emu.base_url, key="sk-wrong-" + SECRET)
+    wrong = run("analyze", YT, "--base-url", emulator_process.base_url, key="sk-wrong-" + SECRET)
     texts += [wrong.stdout, wrong.stderr]
     assert wrong.returncode == 1 and "LOGIN_REQUIRED" in wrong.stderr
     assert "Traceback" not in wrong.stderr  # a clean message, not a crash
@@ -261,11 +289,17 @@ def test_the_key_appears_in_no_output(emu: EmulatorProcess, videos: Path, tmp_pa
     assert not any(SECRET in text for text in texts)
 
 
-def test_api_key_file(emu: EmulatorProcess, tmp_path: Path) -> None:
+def test_api_key_file(emulator_process: EmulatorProcess, tmp_path: Path) -> None:
     key_file = tmp_path / "key"
     key_file.write_text(SECRET + "\n")
     result = run(
-        "analyze", YT, "--base-url", emu.base_url, "--api-key-file", str(key_file), key=None
+        "analyze",
+        YT,
+        "--base-url",
+        emulator_process.base_url,
+        "--api-key-file",
+        str(key_file),
+        key=None,
     )
     assert result.returncode == 0 and "| 1 |" in result.stdout
 
@@ -290,7 +324,9 @@ def test_no_key_is_a_usage_error_that_points_at_the_emulator() -> None:
     assert result.returncode == 2 and "--emulator" in result.stderr
 
 
-def test_every_source_refused_before_sending_exits_2(emu: EmulatorProcess, tmp_path: Path) -> None:
+def test_every_source_refused_before_sending_exits_2(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_text("not a video")
     result = run(
@@ -301,15 +337,15 @@ def test_every_source_refused_before_sending_exits_2(emu: EmulatorProcess, tmp_p
         "--out",
         str(tmp_path / "out"),
         "--base-url",
-        emu.base_url,
+        emulator_process.base_url,
     )
     assert result.returncode == 2
-    assert emu.stats()["requests"] == 0
+    assert emulator_process.stats()["requests"] == 0
 
 
-def wait_in_flight(emu: EmulatorProcess, count: int) -> None:
+def wait_in_flight(emulator_process: EmulatorProcess, count: int) -> None:
     deadline = time.monotonic() + 30
-    while emu.stats()["in_flight"] < count:
+    while emulator_process.stats()["in_flight"] < count:
         assert time.monotonic() < deadline, f"never {count} calls in flight"
         time.sleep(0.02)
 
@@ -317,15 +353,17 @@ def wait_in_flight(emu: EmulatorProcess, count: int) -> None:
 def test_ctrl_c_finishes_the_calls_in_flight_and_starts_no_more(tmp_path: Path) -> None:
     videos = distinct_videos(tmp_path / "videos", 6)
     out = tmp_path / "out"
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.5") as emu:
+    with EmulatorProcess(
+        "--api-key", SECRET, "--rate-limit", "none", "--ttfb", "0.5"
+    ) as emulator_process:
         process = start(
-            "analyze", str(videos), "--out", str(out), "--base-url", emu.base_url,
+            "analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url,
             "--concurrency", "3", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
-        wait_in_flight(emu, 3)
+        wait_in_flight(emulator_process, 3)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
-        stats = emu.stats()
+        stats = emulator_process.stats()
     assert process.returncode == 130, stderr
     # The three paid calls were finished and written; nothing else was sent.
     assert stats["requests"] == stats["credits_used"] == 3
@@ -338,18 +376,18 @@ def test_a_second_ctrl_c_stops_the_calls_in_flight_and_keeps_their_text(tmp_path
     videos = distinct_videos(tmp_path / "videos", 6)
     out = tmp_path / "out"
     slow = ("--chars-per-second", "300", "--chunk-bytes", "16")
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", *slow) as emu:
+    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none", *slow) as emulator_process:
         process = start(
-            "analyze", str(videos), "--out", str(out), "--base-url", emu.base_url,
+            "analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url,
             "--concurrency", "3", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
-        wait_in_flight(emu, 3)
+        wait_in_flight(emulator_process, 3)
         time.sleep(0.3)  # the answers have begun
         process.send_signal(signal.SIGINT)
         time.sleep(0.3)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
-        stats = emu.stats()
+        stats = emulator_process.stats()
     assert process.returncode == 130, stderr
     partial = list(out.rglob("*.partial.md"))
     assert len(partial) == 3 and all(p.read_text().startswith("| Shot |") for p in partial)
@@ -360,9 +398,18 @@ def test_a_second_ctrl_c_stops_the_calls_in_flight_and_keeps_their_text(tmp_path
     assert len(failures) == 3 and all(json.loads(f)["partial_chars"] > 0 for f in failures)
 
 
-def test_export_csv(emu: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
+def test_export_csv(emulator_process: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url, "--format", "both")
+    run(
+        "analyze",
+        str(videos),
+        "--out",
+        str(out),
+        "--base-url",
+        emulator_process.base_url,
+        "--format",
+        "both",
+    )
     data = json.loads((out / "ads" / "first.json").read_text())
     assert data["shots"][0]["number"] == 1 and data["source"].endswith("first.mp4")
     result = run("export", str(out), "--csv", str(tmp_path / "shots.csv"))
@@ -444,8 +491,8 @@ def test_a_broken_answer_keeps_its_text_and_progress_lines(tmp_path: Path) -> No
     from nanoreverse.testing import Emulator, Fault
 
     out = tmp_path / "out"
-    with Emulator(api_keys=(SECRET,), rate_limit=None).in_thread() as emu:
-        emu.script(Fault.drop_after(120))
+    with Emulator(api_keys=(SECRET,), rate_limit=None).in_thread() as emulator_process:
+        emulator_process.script(Fault.drop_after(120))
         broken = run(
             "analyze",
             str(CLIPS[0]),
@@ -453,16 +500,22 @@ def test_a_broken_answer_keeps_its_text_and_progress_lines(tmp_path: Path) -> No
             "--out",
             str(out),
             "--base-url",
-            emu.base_url,
+            emulator_process.base_url,
             "--concurrency",
             "1",
         )
         quiet = run(
-            "analyze", str(CLIPS[2]), "--out", str(out), "--base-url", emu.base_url, "--quiet"
+            "analyze",
+            str(CLIPS[2]),
+            "--out",
+            str(out),
+            "--base-url",
+            emulator_process.base_url,
+            "--quiet",
         )
     assert broken.returncode == 1
     partial = out / f"{CLIPS[0].stem}.partial.md"
-    assert partial.read_text().encode() == emu.requests[0].answer.encode()
+    assert partial.read_text().encode() == emulator_process.requests[0].answer.encode()
     assert len(partial.read_bytes()) == 120  # every byte that was paid for is kept
     assert f"done  {CLIPS[1]}" in broken.stderr and f"FAIL  {CLIPS[0]}" in broken.stderr
     assert "1 × StreamInterruptedError" in broken.stderr

@@ -13,8 +13,8 @@ import pytest
 
 from nanoreverse.testing import EmulatorProcess
 
-from .helpers import CLIPS
-from .test_cli import SECRET, run, start, wait_for_outputs
+from .helpers import CLIPS, SECRET
+from .test_cli import run, start, wait_for_outputs
 
 
 @pytest.fixture

@@ -12,51 +12,47 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from nanoreverse.testing import EmulatorProcess
 
-from .helpers import CLIPS
-from .test_cli import SECRET, YT, outputs, run
+from .helpers import CLIPS, SECRET, YT
+from .test_cli import outputs, run
 
 
-@pytest.fixture
-def emu() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as process:
-        yield process
-
-
-def analyze(emu: EmulatorProcess, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return run("analyze", *args, "--base-url", emu.base_url, **kwargs)  # type: ignore[arg-type]
+def analyze(
+    emulator_process: EmulatorProcess, *args: str, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    return run("analyze", *args, "--base-url", emulator_process.base_url, **kwargs)  # type: ignore[arg-type]
 
 
 def test_each_locale_has_its_own_file_and_none_overwrites_another(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    assert analyze(emu, str(CLIPS[0]), "--out", str(out)).returncode == 0
+    assert analyze(emulator_process, str(CLIPS[0]), "--out", str(out)).returncode == 0
     english = (out / f"{CLIPS[0].stem}.md").read_text()
-    assert analyze(emu, str(CLIPS[0]), "--out", str(out), "--locale", "ja").returncode == 0
+    assert (
+        analyze(emulator_process, str(CLIPS[0]), "--out", str(out), "--locale", "ja").returncode
+        == 0
+    )
     assert (out / f"{CLIPS[0].stem}.md").read_text() == english  # the paid English is kept
     assert "ショット" in (out / f"{CLIPS[0].stem}.ja.md").read_text()
-    again = analyze(emu, str(CLIPS[0]), "--out", str(out))
-    assert "1 from the store" in again.stderr and emu.stats()["requests"] == 2
+    again = analyze(emulator_process, str(CLIPS[0]), "--out", str(out))
+    assert "1 from the store" in again.stderr and emulator_process.stats()["requests"] == 2
 
 
 def test_names_changed_alike_never_share_an_output_across_runs(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     first, second = tmp_path / "a:b.mp4", tmp_path / "a*b.mp4"
     shutil.copy(CLIPS[0], first)
     shutil.copy(CLIPS[1], second)
     out = tmp_path / "out"
-    assert analyze(emu, str(first), "--out", str(out)).returncode == 0
+    assert analyze(emulator_process, str(first), "--out", str(out)).returncode == 0
     kept = {p: p.read_text() for p in out.glob("*.md")}
-    dry = analyze(emu, str(second), "--out", str(out), "--dry-run")
-    assert analyze(emu, str(second), "--out", str(out)).returncode == 0
+    dry = analyze(emulator_process, str(second), "--out", str(out), "--dry-run")
+    assert analyze(emulator_process, str(second), "--out", str(out)).returncode == 0
     assert all(path.read_text() == text for path, text in kept.items())  # not overwritten
     assert len(list(out.glob("*.md"))) == 2
     new = next(p for p in out.glob("*.md") if p not in kept)
@@ -64,17 +60,23 @@ def test_names_changed_alike_never_share_an_output_across_runs(
 
 
 def test_a_wrong_key_stops_the_batch_once_and_exits_non_zero(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     videos = tmp_path / "videos"
     videos.mkdir()
     for index in range(12):
         (videos / f"v{index}.mp4").write_bytes(CLIPS[index % 3].read_bytes() + bytes([index]))
     result = analyze(
-        emu, str(videos), "--out", str(tmp_path / "out"), "--concurrency", "2", key="sk-wrong"
+        emulator_process,
+        str(videos),
+        "--out",
+        str(tmp_path / "out"),
+        "--concurrency",
+        "2",
+        key="sk-wrong",
     )
     assert result.returncode == 1
-    assert emu.stats()["requests"] <= 3  # the calls already started, then none
+    assert emulator_process.stats()["requests"] <= 3  # the calls already started, then none
     assert result.stderr.count("Stopped starting calls") == 1 and "LOGIN_REQUIRED" in result.stderr
 
 
@@ -84,31 +86,38 @@ def test_an_empty_balance_stops_the_batch(tmp_path: Path) -> None:
     for index in range(10):
         (videos / f"v{index}.mp4").write_bytes(CLIPS[index % 3].read_bytes() + bytes([index]))
     args = ("--api-key", SECRET, "--rate-limit", "none", "--credits", "2")
-    with EmulatorProcess(*args) as emu:
-        result = analyze(emu, str(videos), "--out", str(tmp_path / "out"), "--concurrency", "1")
-        requests = emu.stats()["requests"]
+    with EmulatorProcess(*args) as emulator_process:
+        result = analyze(
+            emulator_process, str(videos), "--out", str(tmp_path / "out"), "--concurrency", "1"
+        )
+        requests = emulator_process.stats()["requests"]
     assert result.returncode == 1 and requests == 3  # 2 paid, 1 refused, then no more
     assert "INSUFFICIENT_CREDITS" in result.stderr and "7 not started" in result.stderr
 
 
 def test_outputs_missing_on_disk_are_written_from_the_store_free(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    assert analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "json").returncode == 0
-    both = analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "both")
+    assert (
+        analyze(emulator_process, str(CLIPS[0]), "--out", str(out), "--format", "json").returncode
+        == 0
+    )
+    both = analyze(emulator_process, str(CLIPS[0]), "--out", str(out), "--format", "both")
     assert both.returncode == 0 and (out / f"{CLIPS[0].stem}.md").is_file()
     (out / f"{CLIPS[0].stem}.md").unlink()
-    assert analyze(emu, str(CLIPS[0]), "--out", str(out)).returncode == 0
-    assert (out / f"{CLIPS[0].stem}.md").is_file() and emu.stats()["requests"] == 1
+    assert analyze(emulator_process, str(CLIPS[0]), "--out", str(out)).returncode == 0
+    assert (out / f"{CLIPS[0].stem}.md").is_file() and emulator_process.stats()["requests"] == 1
 
 
 def test_export_reads_the_store_to_stdout_with_a_locale_column(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "json")
-    analyze(emu, str(CLIPS[0]), "--out", str(out), "--format", "json", "--locale", "ja")
+    analyze(emulator_process, str(CLIPS[0]), "--out", str(out), "--format", "json")
+    analyze(
+        emulator_process, str(CLIPS[0]), "--out", str(out), "--format", "json", "--locale", "ja"
+    )
     result = run("export", str(out), "--csv", "-")
     assert result.returncode == 0 and not (Path.cwd() / "-").exists()
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -148,20 +157,22 @@ def _in_a_terminal(command: list[str], env: dict[str, str]) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", text)
 
 
-def test_progress_lines_name_every_failed_file_whole(emu: EmulatorProcess, tmp_path: Path) -> None:
+def test_progress_lines_name_every_failed_file_whole(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
     videos = tmp_path / "videos with a long folder name to show that nothing is cut"
     videos.mkdir()
     for index in range(12):
         (videos / f"not-a-video-{index}.mp4").write_text("text")
     shutil.copy(CLIPS[0], videos / "real.mp4")
     command = [sys.executable, "-m", "nanoreverse", "analyze", str(videos), "--out"]
-    command += [str(tmp_path / "out"), "--base-url", emu.base_url]
+    command += [str(tmp_path / "out"), "--base-url", emulator_process.base_url]
     shown = _in_a_terminal(command, {**os.environ, "NANOPHOTO_API_KEY": SECRET})
     for index in range(12):
         assert f"FAIL  {videos / f'not-a-video-{index}.mp4'}" in shown, shown[-3000:]
 
 
-def test_dry_run_checks_every_source(emu: EmulatorProcess, tmp_path: Path) -> None:
+def test_dry_run_checks_every_source(emulator_process: EmulatorProcess, tmp_path: Path) -> None:
     (tmp_path / "empty.mp4").touch()
     (tmp_path / "notes.mp4").write_text("not a video")
     with (tmp_path / "big.mp4").open("wb") as handle:
@@ -169,7 +180,7 @@ def test_dry_run_checks_every_source(emu: EmulatorProcess, tmp_path: Path) -> No
         handle.truncate(31 * 2**20)
     sources = [str(tmp_path / n) for n in ("empty.mp4", "notes.mp4", "big.mp4", "missing.mp4")]
     result = analyze(
-        emu,
+        emulator_process,
         *sources,
         str(CLIPS[0]),
         "https://www.youtube.com/@channel",
@@ -180,11 +191,19 @@ def test_dry_run_checks_every_source(emu: EmulatorProcess, tmp_path: Path) -> No
     assert result.returncode == 0
     assert result.stdout.count("refused") >= 6
     assert "1 to pay (at most 1 credits)" in result.stdout and "5 refused" in result.stdout
-    assert emu.stats()["requests"] == 0
+    assert emulator_process.stats()["requests"] == 0
 
 
-def test_a_pipe_closed_early_is_a_quiet_exit(emu: EmulatorProcess) -> None:
-    command = [sys.executable, "-m", "nanoreverse", "analyze", YT, "--base-url", emu.base_url]
+def test_a_pipe_closed_early_is_a_quiet_exit(emulator_process: EmulatorProcess) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "nanoreverse",
+        "analyze",
+        YT,
+        "--base-url",
+        emulator_process.base_url,
+    ]
     env = {**os.environ, "NANOPHOTO_API_KEY": SECRET}
     shell = subprocess.run(
         f"{subprocess.list2cmdline(command)} | head -c 10",
@@ -197,15 +216,15 @@ def test_a_pipe_closed_early_is_a_quiet_exit(emu: EmulatorProcess) -> None:
     assert "Traceback" not in shell.stderr and "BrokenPipe" not in shell.stderr
 
 
-def test_hints_tell_the_truth(emu: EmulatorProcess, tmp_path: Path) -> None:
+def test_hints_tell_the_truth(emulator_process: EmulatorProcess, tmp_path: Path) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_text("not a video")
-    refused = analyze(emu, str(bad), str(CLIPS[0]), "--out", str(tmp_path / "out"))
+    refused = analyze(emulator_process, str(bad), str(CLIPS[0]), "--out", str(tmp_path / "out"))
     assert "run again to retry" not in refused.stderr and "refused before sending" in refused.stderr
-    single = analyze(emu, str(bad))
+    single = analyze(emulator_process, str(bad))
     assert single.returncode == 2  # one source refused before sending, as the README says
     budget = analyze(
-        emu,
+        emulator_process,
         str(CLIPS[0]),
         str(CLIPS[1]),
         "--out",
@@ -218,9 +237,15 @@ def test_hints_tell_the_truth(emu: EmulatorProcess, tmp_path: Path) -> None:
     assert "Budget reached" in budget.stderr
 
 
-def test_version_verbose_and_the_base_url_from_the_environment(emu: EmulatorProcess) -> None:
+def test_version_verbose_and_the_base_url_from_the_environment(
+    emulator_process: EmulatorProcess,
+) -> None:
     assert run("--version").stdout.startswith("nanoreverse ")
-    env = {**os.environ, "NANOPHOTO_API_KEY": SECRET, "NANOPHOTO_BASE_URL": emu.base_url}
+    env = {
+        **os.environ,
+        "NANOPHOTO_API_KEY": SECRET,
+        "NANOPHOTO_BASE_URL": emulator_process.base_url,
+    }
     result = subprocess.run(
         [sys.executable, "-m", "nanoreverse", "analyze", YT, "-v"],
         env=env,
@@ -234,7 +259,7 @@ def test_version_verbose_and_the_base_url_from_the_environment(emu: EmulatorProc
 
 
 def test_lists_links_and_folders_as_a_user_writes_them(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     folder = tmp_path / "videos"
     folder.mkdir()
@@ -242,11 +267,11 @@ def test_lists_links_and_folders_as_a_user_writes_them(
     (folder / "._real.mp4").write_bytes(b"\0\5\26\7 AppleDouble")
     (folder / "clip.mov").write_bytes(b"mov")
     stdin = f"# my list\n{folder}\nyoutube.com/watch?v=W-15-UmGP5s\n"
-    result = analyze(emu, "-", "--out", str(tmp_path / "out"), stdin=stdin)
+    result = analyze(emulator_process, "-", "--out", str(tmp_path / "out"), stdin=stdin)
     assert result.returncode == 0, result.stderr
     assert "1 .mov file skipped" in result.stderr
     assert sorted(outputs(tmp_path / "out")) == ["real.md", "youtube-W-15-UmGP5s.md"]
-    ftp = analyze(emu, "ftp://example.com/a.mp4")
+    ftp = analyze(emulator_process, "ftp://example.com/a.mp4")
     assert "http" in ftp.stderr and ftp.returncode == 2
 
 
@@ -300,17 +325,17 @@ def test_failures_are_counted_under_one_kind_of_name() -> None:
 
 
 def test_an_out_that_cannot_be_written_is_refused_before_any_call(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     not_a_folder = tmp_path / "out"
     not_a_folder.write_text("a file")
-    result = analyze(emu, str(CLIPS[0]), "--out", str(not_a_folder))
+    result = analyze(emulator_process, str(CLIPS[0]), "--out", str(not_a_folder))
     assert result.returncode == 2 and "cannot write to --out" in result.stderr
-    assert emu.stats()["requests"] == 0 and "Traceback" not in result.stderr
+    assert emulator_process.stats()["requests"] == 0 and "Traceback" not in result.stderr
 
 
 def test_a_write_error_after_paying_keeps_the_answer_and_the_rerun_writes_it_free(
-    emu: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     videos = tmp_path / "videos"
     (videos / "sub").mkdir(parents=True)
@@ -319,11 +344,11 @@ def test_a_write_error_after_paying_keeps_the_answer_and_the_rerun_writes_it_fre
     out = tmp_path / "out"
     out.mkdir()
     (out / "sub").write_text("a file where a folder must go")  # writing sub/inner.md fails
-    first = analyze(emu, str(videos), "--out", str(out))
+    first = analyze(emulator_process, str(videos), "--out", str(out))
     assert first.returncode == 1 and "Traceback" not in first.stderr
     assert "could not be written" in first.stderr and "kept in the store" in first.stderr
     assert (out / "top.md").is_file()  # the rest was written
     (out / "sub").unlink()
-    second = analyze(emu, str(videos), "--out", str(out))
+    second = analyze(emulator_process, str(videos), "--out", str(out))
     assert second.returncode == 0 and (out / "sub" / "inner.md").is_file()
-    assert emu.stats()["requests"] == 2  # nothing paid twice
+    assert emulator_process.stats()["requests"] == 2  # nothing paid twice

@@ -15,9 +15,8 @@ import pytest
 import nanoreverse as nr
 from nanoreverse.testing import Emulator, Fault
 
-from .helpers import CLIPS, DATA, sha256
+from .helpers import CLIPS, DATA, YT, sha256
 
-YT = "https://youtu.be/W-15-UmGP5s"
 Make = Callable[..., nr.AsyncClient]
 
 

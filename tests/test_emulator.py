@@ -18,10 +18,11 @@ import nanoreverse as nr
 from nanoreverse.testing import Emulator, Fault, plan_shots, shot_count
 from nanoreverse.testing._answers import seed_of
 
-from .helpers import CLIPS, DATA, make_mp4, mp4_head
+from .helpers import CLIPS, DATA, ERRORS, make_mp4, mp4_head
 
 ENDPOINT = "/api/sora-2/reverse-prompt"
 YT = "https://www.youtube.com/watch?v=W-15-UmGP5s"
+STATUS_OF = {code: status for code, status, _ in ERRORS}
 CLIP = DATA / "clip_3s.mp4"
 
 
@@ -62,12 +63,7 @@ async def expect(
     status, payload, _ = await post(http, emu, body, **kw)
     assert payload["errorCode"] == code, payload
     assert payload["success"] is False and payload["error"]
-    assert status == {
-        "LOGIN_REQUIRED": 401,
-        "VIDEO_PROCESSING_FAILED": 422,
-        "INSUFFICIENT_CREDITS": 402,
-        "API_KEY_RATE_LIMIT_EXCEEDED": 429,
-    }.get(code, 400)
+    assert status == STATUS_OF[code]
 
 
 # -- validation -------------------------------------------------------------------
@@ -528,7 +524,7 @@ async def test_max_records_bounds_memory_and_keeps_counters_exact() -> None:
     async with Emulator(rate_limit=None, max_records=3) as emu:
         async with nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=None) as client:
             for _ in range(5):
-                await client.analyze("https://youtu.be/W-15-UmGP5s").text()
+                await client.analyze(YT).text()
     assert len(emu.requests) == 3 and [r.number for r in emu.requests] == [3, 4, 5]
     assert emu.stats()["requests"] == 5 and emu.statuses() == {200: 5}
     assert emu.credits_used() == 5

@@ -8,28 +8,14 @@ import pytest
 import nanoreverse as nr
 from nanoreverse._errors import ERROR_CODES, error_from_response
 
-TABLE = [
-    ("LOGIN_REQUIRED", 401, nr.AuthenticationError),
-    ("API_KEY_RATE_LIMIT_EXCEEDED", 429, nr.RateLimitError),
-    ("INSUFFICIENT_CREDITS", 402, nr.InsufficientCreditsError),
-    ("INVALID_INPUT", 400, nr.InvalidInputError),
-    ("INVALID_YOUTUBE_URL", 400, nr.InvalidYouTubeURLError),
-    ("INVALID_VIDEO_URL", 400, nr.InvalidVideoURLError),
-    ("INVALID_FORMAT", 400, nr.InvalidFormatError),
-    ("FILE_TOO_LARGE", 400, nr.FileTooLargeError),
-    ("VIDEO_DOWNLOAD_FAILED", 400, nr.VideoDownloadError),
-    ("VIDEO_PROCESSING_FAILED", 422, nr.VideoProcessingError),
-    ("AI_SERVICE_ERROR", 503, nr.ServiceUnavailableError),
-    ("SERVICE_UNAVAILABLE", 503, nr.ServiceUnavailableError),
-    ("INTERNAL_ERROR", 500, nr.InternalServerError),
-]
+from .helpers import ERRORS
 
 
 def body(code: str, message: str = "boom") -> bytes:
     return json.dumps({"success": False, "error": message, "errorCode": code}).encode()
 
 
-@pytest.mark.parametrize(("code", "status", "cls"), TABLE)
+@pytest.mark.parametrize(("code", "status", "cls"), ERRORS)
 def test_every_error_code_has_its_class(code: str, status: int, cls: type) -> None:
     error = error_from_response(status, body(code))
     assert type(error) is cls
@@ -44,7 +30,7 @@ def test_every_error_code_has_its_class(code: str, status: int, cls: type) -> No
 
 
 def test_table_is_complete() -> None:
-    assert set(ERROR_CODES) == {code for code, _, _ in TABLE}
+    assert set(ERROR_CODES) == {code for code, _, _ in ERRORS}
 
 
 def test_400_classes_share_a_parent() -> None:

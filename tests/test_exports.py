@@ -22,8 +22,8 @@ from nanoreverse._exports import frames, to_edl, to_srt, to_vtt
 from nanoreverse._timeline import snap
 from nanoreverse.testing import EmulatorProcess
 
-from .helpers import CLIPS, DATA
-from .test_cli import SECRET, YT, run
+from .helpers import CLIPS, DATA, SECRET, YT
+from .test_cli import run
 
 EDL_EVENT = re.compile(r"^(\d{3})  AX +V +C +(\S+) (\S+) (\S+) (\S+)$", flags=re.MULTILINE)
 

@@ -15,6 +15,8 @@ import pytest
 
 import nanoreverse as nr
 
+from .helpers import YT
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 ANSWER = b"| Shot | Framing |\n|---|---|\n| 1 | Wide |\n"
 
@@ -168,7 +170,7 @@ async def test_a_request_on_a_connection_the_server_has_closed_is_not_sent() -> 
 
     url, thread = threaded_server(handle)
     async with client(url) as c:
-        assert await c.analyze("https://youtu.be/W-15-UmGP5s").text() == ANSWER.decode()
+        assert await c.analyze(YT).text() == ANSWER.decode()
         time.sleep(0.2)  # noqa: ASYNC251 - busy: the close arrives, the loop does not run
         stream = c.analyze("https://youtu.be/aaaaaaaaaaa")
         assert await stream.text() == ANSWER.decode()
@@ -204,7 +206,7 @@ async def test_an_endless_answer_stops_at_the_limit_with_bounded_memory() -> Non
         tracemalloc.reset_peak()
         try:
             with pytest.raises(nr.StreamInterruptedError, match="characters") as caught:
-                await c.analyze("https://youtu.be/W-15-UmGP5s").text()
+                await c.analyze(YT).text()
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -234,7 +236,7 @@ async def test_a_connect_timeout_is_an_api_timeout_retried_as_not_sent() -> None
     try:
         c = client(f"http://127.0.0.1:{port}", timeout=nr.Timeout(connect=0.2), max_retries=1)
         async with c:
-            stream = c.analyze("https://youtu.be/W-15-UmGP5s")
+            stream = c.analyze(YT)
             with pytest.raises(nr.APITimeoutError, match="connecting") as caught:
                 await asyncio.wait_for(stream.text(), 10)
     finally:

@@ -16,10 +16,8 @@ import nanoreverse as nr
 from nanoreverse.testing import Emulator, Fault
 
 from .conftest import FAST
-from .helpers import CLIPS
+from .helpers import CLIPS, YT
 from .proxy import Proxy, running_proxy
-
-YT = "https://youtu.be/W-15-UmGP5s"
 
 
 @pytest.fixture(scope="module")

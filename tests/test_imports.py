@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nanoreverse as nr
 
+from .helpers import YT
+
 PACKAGE = Path(nr.__file__).parent
 
 
@@ -79,6 +81,6 @@ def test_all_is_sorted_and_every_public_class_is_nanoreverses() -> None:
 
 
 def test_the_type_aliases_are_real_objects() -> None:
-    assert isinstance(nr.YouTube("https://youtu.be/W-15-UmGP5s"), nr.Source)
+    assert isinstance(nr.YouTube(YT), nr.Source)
     assert isinstance("clip.mp4", nr.SourceLike)
     assert isinstance(nr.Queued(0, "a.mp4"), nr.Event)

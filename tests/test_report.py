@@ -22,7 +22,7 @@ from nanoreverse._timeline import shot_ranges
 from nanoreverse.report import NotAnOutputFolder, _build, build_report
 from nanoreverse.report._frames import frames_at, video_length
 
-from .helpers import COLOURS, DATA, need
+from .helpers import COLOURS, DATA, YT, need
 
 T = TypeVar("T")
 COLOUR_CLIP = DATA / "colours_12s.mp4"
@@ -139,7 +139,7 @@ async def _folder(out: Path, clip: Path) -> None:
         (
             "youtube:W-15-UmGP5s",
             "en",
-            "https://youtu.be/W-15-UmGP5s",
+            YT,
             table(("1", "Wide", "Static", "A link video", "None", "4s")),
         ),
         (

@@ -12,8 +12,9 @@ from aioresponses import aioresponses
 
 import nanoreverse as nr
 
+from .helpers import ERRORS, YT
+
 URL = "https://api.example.com/api/sora-2/reverse-prompt"
-YT = "https://youtu.be/W-15-UmGP5s"
 
 
 def error(code: str) -> str:
@@ -81,16 +82,11 @@ async def test_a_configuration_issue_is_retried_once_a_busy_service_fully(
 @pytest.mark.parametrize(
     ("status", "code", "cls"),
     [
-        (500, "INTERNAL_ERROR", nr.InternalServerError),
+        *[(status, code, cls) for code, status, cls in ERRORS if status not in (429, 503)],
         (500, "AI_SERVICE_ERROR", nr.ServiceUnavailableError),  # the work may have been done
         (502, None, nr.InternalServerError),
         (504, None, nr.InternalServerError),
         (524, None, nr.APIError),  # a CDN's timeout: the request was whole, it may be paid
-        (400, "INVALID_INPUT", nr.InvalidInputError),
-        (400, "VIDEO_DOWNLOAD_FAILED", nr.VideoDownloadError),
-        (401, "LOGIN_REQUIRED", nr.AuthenticationError),
-        (402, "INSUFFICIENT_CREDITS", nr.InsufficientCreditsError),
-        (422, "VIDEO_PROCESSING_FAILED", nr.VideoProcessingError),
     ],
 )
 async def test_not_retried(

@@ -13,7 +13,7 @@ from nanoreverse._shots import ShotParser, map_titles, parse_duration, render_ta
 from nanoreverse.testing import Emulator
 from nanoreverse.testing._answers import _TITLES
 
-YT = "https://youtu.be/W-15-UmGP5s"
+from .helpers import YT
 
 
 def cells(markdown: str) -> list[list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -17,24 +17,17 @@ from nanoreverse._store import Hit, StoreKey, scope_of
 from nanoreverse.testing import Emulator, Fault
 
 from .conftest import FAST
-from .helpers import CLIPS, eventually
+from .helpers import CLIPS, YT, eventually
 
-YT = "https://youtu.be/W-15-UmGP5s"
 CLIP = CLIPS[0]
 
 StoreFactory = Callable[..., nr.Store]
 
 
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(rate_limit=None) as emulator:
-        yield emulator
-
-
-def client_for(emu: Emulator, store: nr.Store | None, **kwargs: object) -> nr.AsyncClient:
+def client_for(emulator: Emulator, store: nr.Store | None, **kwargs: object) -> nr.AsyncClient:
     return nr.AsyncClient(
-        emu.api_key,
-        base_url=emu.base_url,
+        emulator.api_key,
+        base_url=emulator.base_url,
         rate_limit=None,
         backoff=FAST,
         store=store,
@@ -42,14 +35,14 @@ def client_for(emu: Emulator, store: nr.Store | None, **kwargs: object) -> nr.As
     )
 
 
-def paid(emu: Emulator) -> int:
-    return sum(1 for r in emu.requests if r.status == 200)
+def paid(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests if r.status == 200)
 
 
 async def test_a_stored_answer_replays_with_no_request(
-    emu: Emulator, store_factory: StoreFactory
+    emulator: Emulator, store_factory: StoreFactory
 ) -> None:
-    async with client_for(emu, store_factory()) as client:
+    async with client_for(emulator, store_factory()) as client:
         first = client.analyze(CLIP)
         text = await first.text()
         assert not first.cached and first.attempts == 1
@@ -57,28 +50,30 @@ async def test_a_stored_answer_replays_with_no_request(
         shots = [shot async for shot in again.shots()]
         assert again.cached and again.attempts == 0
         assert again.received_text == text and len(shots) >= 1
-    assert len(emu.requests) == 1
+    assert len(emulator.requests) == 1
 
 
 async def test_a_new_client_on_the_same_store_pays_nothing(
-    emu: Emulator, store_factory: StoreFactory
+    emulator: Emulator, store_factory: StoreFactory
 ) -> None:
-    async with client_for(emu, store_factory()) as client:
+    async with client_for(emulator, store_factory()) as client:
         text = await client.analyze(CLIP).text()
-    async with client_for(emu, store_factory()) as client:
+    async with client_for(emulator, store_factory()) as client:
         stream = client.analyze(CLIP)
         assert await stream.text() == text and stream.cached
-    assert len(emu.requests) == 1
+    assert len(emulator.requests) == 1
 
 
-async def test_refresh_asks_again_and_replaces(emu: Emulator, store_factory: StoreFactory) -> None:
-    async with client_for(emu, store_factory()) as client:
+async def test_refresh_asks_again_and_replaces(
+    emulator: Emulator, store_factory: StoreFactory
+) -> None:
+    async with client_for(emulator, store_factory()) as client:
         await client.analyze(YT).text()
         fresh = client.analyze(YT, refresh=True)
         await fresh.text()
         assert not fresh.cached and fresh.attempts == 1
         assert (await _cached(client, YT)).cached
-    assert len(emu.requests) == 2
+    assert len(emulator.requests) == 2
 
 
 async def _cached(client: nr.AsyncClient, source: nr.SourceLike) -> nr.AnalysisStream:
@@ -88,11 +83,11 @@ async def _cached(client: nr.AsyncClient, source: nr.SourceLike) -> nr.AnalysisS
 
 
 async def test_the_key_is_what_the_video_is_and_the_locale(
-    emu: Emulator, store_factory: StoreFactory, tmp_path: Path
+    emulator: Emulator, store_factory: StoreFactory, tmp_path: Path
 ) -> None:
     copy = tmp_path / "renamed-copy.mp4"
     copy.write_bytes(CLIP.read_bytes())
-    async with client_for(emu, store_factory()) as client:
+    async with client_for(emulator, store_factory()) as client:
         await client.analyze(CLIP).text()
         assert (await _cached(client, copy)).cached  # same bytes, another path
         assert (await _cached(client, nr.VideoBytes(CLIP.read_bytes()))).cached
@@ -107,14 +102,14 @@ async def test_the_key_is_what_the_video_is_and_the_locale(
         assert not ja.cached  # another language is another answer
         await client.analyze("https://www.youtube.com/watch?v=W-15-UmGP5s&t=3").text()
         assert (await _cached(client, YT)).cached  # another form of the same YouTube link
-    assert len(emu.requests) == 3
+    assert len(emulator.requests) == 3
 
 
 async def test_identical_calls_at_once_share_one_request_live(
     store_factory: StoreFactory,
 ) -> None:
-    async with Emulator(rate_limit=None, chars_per_second=4000, chunk_bytes=64) as emu:
-        async with client_for(emu, store_factory()) as client:
+    async with Emulator(rate_limit=None, chars_per_second=4000, chunk_bytes=64) as emulator:
+        async with client_for(emulator, store_factory()) as client:
             first_chunks: list[bool] = []
 
             async def one() -> str:
@@ -122,12 +117,12 @@ async def test_identical_calls_at_once_share_one_request_live(
                     parts: list[str] = []
                     async for chunk in stream:
                         if not parts:  # the server is still writing when the first piece arrives
-                            first_chunks.append(not emu.requests[0].completed)
+                            first_chunks.append(not emulator.requests[0].completed)
                         parts.append(chunk)
                     return "".join(parts)
 
             texts = await asyncio.gather(*(one() for _ in range(5)))
-    assert len(emu.requests) == 1
+    assert len(emulator.requests) == 1
     assert len(set(texts)) == 1 and "| 1 |" in texts[0]
     assert first_chunks == [True] * 5
 
@@ -135,55 +130,60 @@ async def test_identical_calls_at_once_share_one_request_live(
 async def test_another_holders_claim_is_waited_for_not_paid_again(
     store_factory: StoreFactory,
 ) -> None:
-    async with Emulator(rate_limit=None, chars_per_second=20000) as emu:
+    async with Emulator(rate_limit=None, chars_per_second=20000) as emulator:
         # Two clients with their own stores stand for two processes.
-        async with client_for(emu, store_factory()) as one, client_for(emu, store_factory()) as two:
+        async with (
+            client_for(emulator, store_factory()) as one,
+            client_for(emulator, store_factory()) as two,
+        ):
             first = asyncio.create_task(one.analyze(CLIP).text())
-            await eventually(lambda: emu.requests)
+            await eventually(lambda: emulator.requests)
             second = two.analyze(CLIP)
             text = await second.text()
             assert text == await first
             assert second.cached
-    assert len(emu.requests) == 1
+    assert len(emulator.requests) == 1
 
 
 async def test_a_claim_whose_holder_died_is_taken_over_after_its_lease(
-    emu: Emulator, store_factory: StoreFactory, tmp_path: Path
+    emulator: Emulator, store_factory: StoreFactory, tmp_path: Path
 ) -> None:
     store = store_factory(lease=0.3)
-    key = StoreKey(scope_of(emu.api_key), "youtube:W-15-UmGP5s", "en")
+    key = StoreKey(scope_of(emulator.api_key), "youtube:W-15-UmGP5s", "en")
     async with store:
         assert not isinstance(await store.lookup(key, "a-process-that-dies"), Hit)
-    async with client_for(emu, store_factory(lease=0.3)) as client:
+    async with client_for(emulator, store_factory(lease=0.3)) as client:
         stream = client.analyze(YT)
         await stream.text()
         assert stream.attempts == 1  # it waited for the lease to run out, then paid once
-    assert len(emu.requests) == 1
+    assert len(emulator.requests) == 1
 
 
 async def test_a_long_answer_keeps_its_claim_alive(store_factory: StoreFactory) -> None:
     # The answer takes more than three leases to stream: the holder renews (every third of a
     # lease), so nobody takes over. A lease of 0.2 s flaked on a loaded machine: a renewal
     # can be that late; 0.6 s leaves room and still spans several leases.
-    async with Emulator(rate_limit=None, chars_per_second=400, ttfb=0.3) as emu:
+    async with Emulator(rate_limit=None, chars_per_second=400, ttfb=0.3) as emulator:
         async with (
-            client_for(emu, store_factory(lease=0.6)) as one,
-            client_for(emu, store_factory(lease=0.6)) as two,
+            client_for(emulator, store_factory(lease=0.6)) as one,
+            client_for(emulator, store_factory(lease=0.6)) as two,
         ):
             first = asyncio.create_task(one.analyze(CLIP).text())
-            await eventually(lambda: emu.requests)
+            await eventually(lambda: emulator.requests)
             assert await two.analyze(CLIP).text() == await first
-            assert emu.requests[0].ended - emu.requests[0].started > 3 * 0.6  # type: ignore[operator]
-    assert len(emu.requests) == 1
+            assert emulator.requests[0].ended - emulator.requests[0].started > 3 * 0.6  # type: ignore[operator]
+    assert len(emulator.requests) == 1
 
 
-async def test_only_whole_answers_are_stored(emu: Emulator, store_factory: StoreFactory) -> None:
+async def test_only_whole_answers_are_stored(
+    emulator: Emulator, store_factory: StoreFactory
+) -> None:
     store = store_factory()
-    async with client_for(emu, store) as client:
-        emu.script(Fault.drop_after(200))
+    async with client_for(emulator, store) as client:
+        emulator.script(Fault.drop_after(200))
         with pytest.raises(nr.StreamInterruptedError) as caught:
             await client.analyze(YT).text()
-        key = StoreKey(scope_of(emu.api_key), "youtube:W-15-UmGP5s", "en")
+        key = StoreKey(scope_of(emulator.api_key), "youtube:W-15-UmGP5s", "en")
         attempts = await store.attempts(key)
         assert [partial for _, _, partial in attempts] == [caught.value.partial_text]
         async with client.analyze(YT) as stream:  # a consumer that stops early
@@ -192,7 +192,7 @@ async def test_only_whole_answers_are_stored(emu: Emulator, store_factory: Store
         await stream.text()
         assert not stream.cached and stream.attempts == 1  # the broken answers were not served
         assert (await _cached(client, YT)).cached
-    assert len(emu.requests) == 3
+    assert len(emulator.requests) == 3
 
 
 async def test_a_cancelled_paying_call_still_settles_its_claim(
@@ -201,57 +201,59 @@ async def test_a_cancelled_paying_call_still_settles_its_claim(
     # Cancelled mid-answer: the claim is released (recorded as partial) at once, so the
     # next caller pays now instead of waiting out a lease of a minute.
     store = store_factory(lease=60)
-    async with Emulator(rate_limit=None, chars_per_second=2000) as emu:
-        async with client_for(emu, store) as client:
+    async with Emulator(rate_limit=None, chars_per_second=2000) as emulator:
+        async with client_for(emulator, store) as client:
             stream = client.analyze(YT)
             # An anyio scope, as a task group's: its cancellation hits every await after it.
             async with anyio.create_task_group() as group:
                 group.start_soon(stream.text)
                 await eventually(lambda: stream.received_text)
                 group.cancel_scope.cancel()
-            key = StoreKey(scope_of(emu.api_key), "youtube:W-15-UmGP5s", "en")
+            key = StoreKey(scope_of(emulator.api_key), "youtube:W-15-UmGP5s", "en")
             [(code, _, partial)] = await store.attempts(key)
             assert code is None and partial and stream.received_text.startswith(partial)
             with anyio.fail_after(10):  # far under the lease: nobody waits for it
                 async with client.analyze(YT) as again:
                     assert not again.cached
-    assert len(emu.requests) == 2
+    assert len(emulator.requests) == 2
 
 
 async def test_a_failure_is_recorded_with_its_error_code(
-    emu: Emulator, store_factory: StoreFactory
+    emulator: Emulator, store_factory: StoreFactory
 ) -> None:
     store = store_factory()
-    async with client_for(emu, store) as client:
-        emu.script(Fault.error("VIDEO_PROCESSING_FAILED"))
+    async with client_for(emulator, store) as client:
+        emulator.script(Fault.error("VIDEO_PROCESSING_FAILED"))
         with pytest.raises(nr.VideoProcessingError):
             await client.analyze(YT).text()
-        key = StoreKey(scope_of(emu.api_key), "youtube:W-15-UmGP5s", "en")
+        key = StoreKey(scope_of(emulator.api_key), "youtube:W-15-UmGP5s", "en")
         assert [code for code, _, _ in await store.attempts(key)] == ["VIDEO_PROCESSING_FAILED"]
         assert not (await _cached(client, YT)).cached  # and the next call may try again
 
 
 async def test_bad_input_is_refused_before_the_store_or_the_network(
-    emu: Emulator, store_factory: StoreFactory, tmp_path: Path
+    emulator: Emulator, store_factory: StoreFactory, tmp_path: Path
 ) -> None:
-    async with client_for(emu, store_factory()) as client:
+    async with client_for(emulator, store_factory()) as client:
         with pytest.raises(nr.InvalidFormatError) as caught:
             await client.analyze(nr.VideoBytes(b"not a video at all")).text()
-    assert caught.value.preflight and not emu.requests
+    assert caught.value.preflight and not emulator.requests
 
 
-async def test_an_unreachable_redis_is_a_store_error_and_nothing_is_paid(emu: Emulator) -> None:
+async def test_an_unreachable_redis_is_a_store_error_and_nothing_is_paid(
+    emulator: Emulator,
+) -> None:
     store = nr.RedisStore("redis://:secret@127.0.0.1:1/0")  # nothing listens on port 1
-    async with client_for(emu, store) as client:
+    async with client_for(emulator, store) as client:
         with pytest.raises(nr.StoreError) as caught:
             await client.analyze(YT).text()
-    assert not emu.requests
+    assert not emulator.requests
     assert "secret" not in str(caught.value) and "secret" not in repr(store)
 
 
 @pytest.mark.parametrize("damage", ["parent is a file", "not a database"])
 async def test_an_unusable_sqlite_file_is_a_store_error_and_nothing_is_paid(
-    emu: Emulator, tmp_path: Path, damage: str
+    emulator: Emulator, tmp_path: Path, damage: str
 ) -> None:
     if damage == "parent is a file":
         (tmp_path / "file").write_text("x")
@@ -259,22 +261,22 @@ async def test_an_unusable_sqlite_file_is_a_store_error_and_nothing_is_paid(
     else:
         path = tmp_path / "analyses.sqlite"
         path.write_bytes(b"this is not SQLite" * 100)
-    async with client_for(emu, nr.SQLiteStore(path)) as client:
+    async with client_for(emulator, nr.SQLiteStore(path)) as client:
         with pytest.raises(nr.StoreError):
             await client.analyze(YT).text()
-    assert not emu.requests
+    assert not emulator.requests
 
 
 async def test_the_api_key_is_in_no_store_file_key_or_value(
-    emu: Emulator, store_factory: StoreFactory, redis_url: str, tmp_path: Path
+    emulator: Emulator, store_factory: StoreFactory, redis_url: str, tmp_path: Path
 ) -> None:
     store = store_factory()
-    async with client_for(emu, store) as client:
+    async with client_for(emulator, store) as client:
         await client.analyze(CLIP).text()
-        emu.script(Fault.drop_after(100))
+        emulator.script(Fault.drop_after(100))
         with pytest.raises(nr.StreamInterruptedError):
             await client.analyze(YT).text()
-    secret = emu.api_key.encode()
+    secret = emulator.api_key.encode()
     if isinstance(store, nr.SQLiteStore):
         for path in tmp_path.glob("analyses.sqlite*"):
             assert secret not in path.read_bytes()
@@ -329,27 +331,29 @@ async def test_a_json_error_in_a_200_is_raised_not_stored(tmp_path: Path) -> Non
         assert db.execute("SELECT count(*) FROM answers").fetchone() == (0,)
 
 
-async def test_answers_lists_what_is_stored(emu: Emulator, store_factory: StoreFactory) -> None:
+async def test_answers_lists_what_is_stored(
+    emulator: Emulator, store_factory: StoreFactory
+) -> None:
     store = store_factory()
-    async with client_for(emu, store) as client:
+    async with client_for(emulator, store) as client:
         await client.analyze(CLIP).text()
         await client.analyze(YT, locale="ja").text()
-        listed = [a async for a in store.answers(scope_of(emu.api_key))]
+        listed = [a async for a in store.answers(scope_of(emulator.api_key))]
     assert sorted((a.locale, a.source) for a in listed) == [("en", str(CLIP)), ("ja", YT)]
     assert all("| 1 |" in a.markdown for a in listed)
 
 
 async def test_many_different_videos_at_once_through_one_store(
-    emu: Emulator, store_factory: StoreFactory, tmp_path: Path
+    emulator: Emulator, store_factory: StoreFactory, tmp_path: Path
 ) -> None:
     paths = []
     for index in range(12):
         path = tmp_path / f"v{index}.mp4"
         path.write_bytes(CLIPS[index % 3].read_bytes() + bytes([index]))
         paths.append(path)
-    async with client_for(emu, store_factory()) as client:
+    async with client_for(emulator, store_factory()) as client:
         async with client.analyze_many(paths * 2, concurrency=8) as results:
             done = [result async for result in results]
     assert all(result.ok for result in done), [r.error for r in done if not r.ok]
     assert sum(not result.cached for result in done) == 12
-    assert len(emu.requests) == 12
+    assert len(emulator.requests) == 12

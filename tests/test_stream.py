@@ -12,7 +12,8 @@ import nanoreverse as nr
 from nanoreverse._stream import AnalysisStream, HTTPAnswer
 from nanoreverse.testing import Emulator, Fault
 
-YT = "https://youtu.be/W-15-UmGP5s"
+from .helpers import YT
+
 TEXTS = {
     "chinese": "镜头一：远景，黄昏的街道。",
     "japanese": "ショット：夕暮れの濡れた通り。",

@@ -16,9 +16,7 @@ import nanoreverse as nr
 from nanoreverse.testing import Emulator, Fault
 
 from .conftest import FAST
-from .helpers import CLIPS
-
-YT = "https://youtu.be/W-15-UmGP5s"
+from .helpers import CLIPS, YT
 
 
 @pytest.fixture(scope="module")
