@@ -9,7 +9,7 @@
 
 import types
 
-from ._batch import BatchResults
+from ._batch_results import BatchResults
 from ._client import AsyncClient
 from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout, __version__
 from ._errors import (

@@ -19,8 +19,8 @@ from typing import Any
 
 import aiohttp
 
-from ._batch import BatchResults
 from ._batch import analyze_many as _analyze_many
+from ._batch_results import BatchResults
 from ._cached import Shared, open_through_store
 from ._config import (
     API_KEY_ENV,

@@ -17,63 +17,17 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Analysis", "Shot", "parse_analysis", "parse_duration"]
+from ._columns import FIELDS, map_titles
+from ._durations import parse_duration, shot_number
 
-FIELDS = ("number", "framing", "movement", "description", "audio", "duration")
-
-# Title synonyms in the 11 locales, tried in this order: a title takes the first
-# field it matches that the table has not given to another column yet. Framing
-# comes before number because "shot size" / "shot type" are framings, not numbers.
-_SYNONYMS: dict[str, str] = {
-    "framing": (
-        "framing|angle|shot size|shot type|composition|景别|"
-        "景別|角度|构图|構圖|フレーミング|アングル|構図|画角|프레이밍|앵글|구도|encuadre|"
-        "ángulo|angulo|cadrage|plan type|bildausschnitt|"
-        "einstellungsgröße|winkel|perspektive|"
-        "enquadramento|крупность|ракурс|план съемки|"
-        "التأطير|الزاوية|زاوية"
-    ),
-    "movement": (
-        "movement|camera|motion|运镜|運鏡|镜头运动|鏡頭運動|摄像机|攝影機|"
-        "カメラワーク|カメラ|카메라|movimiento|mouvement|"
-        "kamerabewegung|kamera|movimento|câmera|движение|"
-        "камера|حركة"
-    ),
-    "description": (
-        "description|visual|content|scene|画面|畫面|描述|内容|內容|"
-        "映像|説明|描写|묘사|설명|장면|descripción|descripcion|"
-        "descrição|descricao|bildbeschreibung|beschreibung|"
-        "inhalt|описание|изображение|الوصف|وصف"
-    ),
-    "audio": (
-        "audio|sound|music|bgm|narration|音频|音訊|声音|聲音|音效|音声|"
-        "音楽|サウンド|오디오|사운드|음향|sonido|son|ton|áudio|som|аудио|"
-        "звук|الصوت|صوت"
-    ),
-    "duration": (
-        "duration|length|time|timecode|timestamp|时长|時長|时间|"
-        "時間|尺|길이|시간|duración|duracion|durée|duree|dauer|"
-        "länge|duração|duracao|длительность|"
-        "продолжительность|время|المدة|مدة"
-    ),
-    "number": (
-        "shot|#|no|nr|num|镜头|鏡頭|镜号|鏡號|序号|ショット|カット|番号|샷|컷|"
-        "번호|plano|plan|toma|einstellung|cena|tomada|кадр|№|"
-        "план|لقطة|اللقطة|رقم"
-    ),
-}
+__all__ = ["Analysis", "Shot", "parse_analysis"]
 
 _DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")
 _BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|>|```|~~~|(\*\s*){3,}$|(-\s*){3,}$|(_\s*){3,}$)")
-_DIGITS = str.maketrans(
-    "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９٫，",
-    "012345678901234567890123456789.,",
-)
 
 
 # -- cells --------------------------------------------------------------------------
@@ -111,97 +65,6 @@ def _is_delimiter(line: str, columns: int) -> bool:
         return False
     cells = split_row(line)
     return len(cells) == columns and all(_DELIMITER_CELL.match(c) for c in cells)
-
-
-def _normalise_title(title: str) -> str:
-    title = unicodedata.normalize("NFKC", title).casefold()
-    return re.sub(r"[*_`~]", "", title).strip(" :.")
-
-
-def map_titles(titles: list[str]) -> dict[int, str]:
-    """Column index → field name, for the titles that match a field."""
-    mapping: dict[int, str] = {}
-    taken: set[str] = set()
-    normalised = [_normalise_title(t) for t in titles]
-    for name, synonyms in _SYNONYMS.items():
-        words = synonyms.split("|")
-        for index, title in enumerate(normalised):
-            if index in mapping or name in taken or not title:
-                continue
-            if any(_title_has(title, word) for word in words):
-                mapping[index] = name
-                taken.add(name)
-    return mapping
-
-
-def _title_has(title: str, word: str) -> bool:
-    if word.isascii() and word.isalnum():
-        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", title) is not None
-    return word in title
-
-
-# -- durations ------------------------------------------------------------------------
-
-_UNIT_SECONDS = (
-    r"s|sec|secs|second|seconds|秒|秒钟|秒鐘|초|с|сек|секунд[аы]?|seg|segs|segundo|segundos|"
-    r"sek|sekunde|sekunden|ث|ثانية|ثوان|ثوانٍ|ثواني"
-)
-_UNIT_MINUTES = (
-    r"m|min|mins|minute|minutes|分|分钟|分鐘|분|мин|минут[аы]?|minuto|minutos|minuten|دقيقة|دقائق"
-)
-_NUMBER = r"\d+(?:[.,]\d+)?"
-_AMOUNT = re.compile(
-    rf"^(?:(?P<min>{_NUMBER})\s*(?:{_UNIT_MINUTES})\.?\s*)?"
-    rf"(?:(?P<sec>{_NUMBER})\s*(?:{_UNIT_SECONDS})?\.?)?$",
-    re.IGNORECASE,
-)
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)$")
-_RANGE = re.compile(
-    r"^(?P<a>.+?)\s*(?:[–—~〜～-]|至|到|إلى|\s(?:to|a|à|bis|до)\s)\s*(?P<b>.+)$", re.IGNORECASE
-)
-
-
-def _number(text: str) -> float:
-    return float(text.replace(",", "."))
-
-
-def _point(text: str) -> float | None:
-    clock = _CLOCK.match(text)
-    if clock:
-        hours, minutes, seconds = clock.groups()
-        return int(hours or 0) * 3600 + int(minutes) * 60 + _number(seconds)
-    amount = _AMOUNT.match(text)
-    if amount and (amount["min"] or amount["sec"]):
-        minutes = _number(amount["min"]) if amount["min"] else 0.0
-        seconds = _number(amount["sec"]) if amount["sec"] else 0.0
-        return minutes * 60 + seconds
-    return None
-
-
-def parse_duration(text: str) -> float | None:
-    """Seconds from a duration cell, or None when the form is unknown.
-
-    >>> parse_duration("3.5 秒"), parse_duration("0:03–0:06"), parse_duration("about")
-    (3.5, 3.0, None)
-    """
-    cleaned = re.sub(r"[*_`~()\[\]]|約|约|大约|approx\.?|about|ca\.|≈|~$", " ", text, flags=re.I)
-    cleaned = " ".join(cleaned.translate(_DIGITS).split()).strip(" .")
-    if not cleaned:
-        return None
-    single = _point(cleaned)
-    if single is not None:
-        return single
-    ranged = _RANGE.match(cleaned)
-    if ranged:
-        start, end = _point(ranged["a"]), _point(ranged["b"])
-        if start is not None and end is not None and end >= start:
-            return round(end - start, 6)
-    return None
-
-
-def _shot_number(text: str) -> int | None:
-    digits = re.search(r"\d+", text.translate(_DIGITS))
-    return int(digits.group()) if digits else None
 
 
 # -- shots ----------------------------------------------------------------------------
@@ -288,7 +151,7 @@ def _shot_from_row(titles: list[str], mapping: dict[int, str], row: list[str]) -
         shot.cells[title] = text
         name = mapping.get(index)
         if name == "number":
-            shot.number = _shot_number(text)
+            shot.number = shot_number(text)
         elif name is not None:
             setattr(shot, name, text)
     return shot

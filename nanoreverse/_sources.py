@@ -6,14 +6,11 @@ class the server would, with ``preflight=True``: a mistake costs no credit.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import anyio.to_thread
 
@@ -27,12 +24,7 @@ from ._errors import (
     InvalidYouTubeURLError,
 )
 from ._fileio import NotRegularFile, Stamp, open_regular, read_into
-
-_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-_YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
-_NOCOOKIE_HOSTS = frozenset({"youtube-nocookie.com", "www.youtube-nocookie.com"})
-_SHORT_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
-_PATH_KINDS = ("shorts", "embed", "live", "v")
+from ._urls import normalise_url, url_kind, video_url_problem, youtube_video_id
 
 
 @dataclass(frozen=True)
@@ -53,67 +45,6 @@ class Prepared:
 
     fields: dict[str, str]
     upload: Upload | None = None
-
-
-@functools.lru_cache(maxsize=1024)  # a source's URL is read by as_source, then by prepare
-def _url_parts(url: str) -> tuple[str, str, str, str, bool] | None:
-    """Scheme, host, path, query and whether it carries a user name; None if not a URL."""
-    try:
-        parts = urlsplit(url.strip())
-        # Reading .port validates it; a bad port makes this not a URL at all.
-        _ = parts.port
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    return parts.scheme.lower(), host, parts.path, parts.query, "@" in parts.netloc
-
-
-@functools.lru_cache(maxsize=1024)
-def youtube_video_id(url: str) -> str | None:
-    """The 11-character video id of a link to one YouTube video, else None.
-
-    >>> youtube_video_id("https://youtu.be/W-15-UmGP5s?si=abc")
-    'W-15-UmGP5s'
-    """
-    parts = _url_parts(url)
-    if parts is None:
-        return None
-    scheme, host, path, query, has_user = parts
-    if scheme not in ("http", "https") or has_user:
-        return None
-    segments = [s for s in path.split("/") if s]
-    candidate: str | None = None
-    if host in _SHORT_HOSTS and len(segments) == 1:
-        candidate = segments[0]
-    elif host in _NOCOOKIE_HOSTS and len(segments) == 2 and segments[0] == "embed":
-        candidate = segments[1]
-    elif host in _YOUTUBE_HOSTS:
-        if segments == ["watch"]:
-            values = parse_qs(query).get("v", [])
-            candidate = values[0] if len(values) == 1 else None
-        elif len(segments) == 2 and segments[0] in _PATH_KINDS:
-            candidate = segments[1]
-    if candidate is not None and _YOUTUBE_ID.fullmatch(candidate):
-        return candidate
-    return None
-
-
-_ALL_YOUTUBE_HOSTS = _YOUTUBE_HOSTS | _NOCOOKIE_HOSTS | _SHORT_HOSTS
-
-
-def video_url_problem(url: str) -> str | None:
-    """Why the URL cannot be sent as a direct video URL, or None when it can."""
-    parts = _url_parts(url)
-    if parts is None:
-        return "it is not a valid URL"
-    scheme, host, _, _, has_user = parts
-    if scheme not in ("http", "https"):
-        return "only http:// and https:// video URLs are accepted"
-    if not host:
-        return "the URL has no host name"
-    if has_user:
-        return "the URL must not carry a user name or password"
-    return None
 
 
 def is_mp4_header(head: bytes) -> bool:
@@ -311,12 +242,10 @@ def as_source(value: SourceLike) -> Source:
     if isinstance(value, Source):
         return value
     if isinstance(value, str):
-        parts = _url_parts(value)
-        if parts is not None and parts[0] in ("http", "https"):
-            return YouTube(value) if parts[1] in _ALL_YOUTUBE_HOSTS else VideoURL(value)
-        if parts is not None and len(parts[0]) > 1 and value.strip().startswith(f"{parts[0]}://"):
-            return VideoURL(value)  # ftp://, s3://...: a URL, which preflight refuses clearly
-        return VideoFile(value)
+        kind = url_kind(value)
+        if kind == "youtube":
+            return YouTube(value)
+        return VideoURL(value) if kind == "url" else VideoFile(value)
     if isinstance(value, os.PathLike):
         return VideoFile(value)
     raise TypeError(
@@ -326,17 +255,6 @@ def as_source(value: SourceLike) -> Source:
 
 
 # -- what a video *is*: the key under which its analysis is stored ------------------------
-
-
-def normalise_url(url: str) -> str:
-    """The form of a URL under which its analysis is stored: scheme and host in lower case,
-    no fragment (the query stays: it may name the file, e.g. a signed CDN link).
-
-    >>> normalise_url(" HTTPS://CDN.Example.com/a.mp4#t=3 ")
-    'https://cdn.example.com/a.mp4'
-    """
-    parts = urlsplit(url.strip())
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
 
 
 _HASH_BLOCK = 1 << 20

@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 from anyio.from_thread import BlockingPortal
 
-from ._batch import BatchResults
+from ._batch_results import BatchResults
 from ._client import AsyncClient
 from ._results import BatchStats, Result
 from ._shots import Analysis, Shot

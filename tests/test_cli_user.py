@@ -317,7 +317,7 @@ def test_the_emulator_prints_no_traceback_when_a_client_goes_away() -> None:
 
 def test_failures_are_counted_under_one_kind_of_name() -> None:
     import nanoreverse as nr
-    from nanoreverse.cli._analyze import label
+    from nanoreverse.cli._tally import label
 
     assert label(nr.InternalServerError("x", status=500)) == "INTERNAL_ERROR"
     assert label(nr.InternalServerError("html", code=None, status=502)) == "HTTP 502"

@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import nanoreverse as nr
-from nanoreverse._shots import ShotParser, map_titles, parse_duration, render_table, split_row
+from nanoreverse._columns import FIELDS, map_titles
+from nanoreverse._durations import parse_duration
+from nanoreverse._shots import ShotParser, render_table, split_row
 from nanoreverse.testing import Emulator
 from nanoreverse.testing._answers import _TITLES
 
@@ -93,7 +95,7 @@ def test_a_realistic_answer_with_everything_around_it() -> None:
 @pytest.mark.parametrize("locale", nr.LOCALES)
 def test_titles_of_every_locale_map_to_every_field(locale: str) -> None:
     titles = list(_TITLES[locale][:6])
-    assert sorted(map_titles(titles).values()) == sorted(nr._shots.FIELDS)
+    assert sorted(map_titles(titles).values()) == sorted(FIELDS)
     assert map_titles(titles)[0] == "number"
 
 

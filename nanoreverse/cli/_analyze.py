@@ -10,30 +10,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import contextlib
 import dataclasses
 import json
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from rich.console import Console
 
-from .._batch import BatchResults
 from .._client import AsyncClient
 from .._config import API_KEY_ENV, RateLimit, clean_key
 from .._errors import APIError, NanoReverseError
 from .._results import BatchStats, Chunk, Event, Result
 from .._shots import parse_analysis
-from .._sources import identify
-from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, StoreKey, scope_of
+from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, scope_of
+from ._ctrlc import CtrlC, uncancel
+from ._dryrun import dry_run
 from ._inputs import Item, collect
 from ._output import STORE, OutputFolder, suffix
 from ._progress import Display
+from ._tally import Tally, summary
 from ._usage import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
 
@@ -130,7 +128,7 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
     store = open_store(args.store, folder.root, lease=args.lease)
     if args.dry_run:
         async with store:
-            return await _dry_run(items, folder, store, _dry_run_scope(args), args)
+            return await dry_run(items, folder, store, _dry_run_scope(args), args)
     try:
         folder.check_writable()
     except OSError as exc:
@@ -171,39 +169,6 @@ def _dry_run_scope(args: argparse.Namespace) -> str:
     return scope_of(api_key(args) or "")
 
 
-async def _plan(item: Item, store: Store, scope: str, locale: str, force: bool) -> str:
-    """What a run would do with one video: ``refused: why``, ``stored``, ``claimed`` or ``pay``."""
-    try:
-        prepared = await item.source.prepare()
-        identity = await identify(prepared)
-    except APIError as exc:
-        return f"refused: {exc.message}"
-    except OSError as exc:
-        return f"refused: cannot read it ({exc.strerror})"
-    status = None if force else await store.status(StoreKey(scope, identity, locale))
-    return status or "pay"
-
-
-async def _dry_run(
-    items: list[Item], folder: OutputFolder, store: Store, scope: str, args: argparse.Namespace
-) -> int:
-    counts: collections.Counter[str] = collections.Counter()
-    for item in items:
-        plan = await _plan(item, store, scope, args.locale, args.force)
-        kind = plan.partition(":")[0]
-        counts[kind] += 1
-        target = folder.path_for(item.stem, suffix(args.locale, ".md"))
-        label = {"pay": "to pay", "claimed": "claimed"}.get(kind, kind)
-        detail = f"  ({plan})" if kind == "refused" else ""
-        print(f"{label:8}  {item.display}  ->  {target}{detail}")
-    print(
-        f"{counts['pay']} to pay (at most {counts['pay']} credits), {counts['stored']} stored "
-        f"(free), {counts['claimed']} being analysed by another run, "
-        f"{counts['refused']} refused before sending."
-    )
-    return EXIT_OK
-
-
 # -- the batch --------------------------------------------------------------------------------
 
 
@@ -215,10 +180,10 @@ async def _run_batch(
     err: Console,
 ) -> int:
     live = err.is_terminal and not args.quiet
-    tally = _Tally()
+    tally = Tally()
     stats = BatchStats()
     display = Display(err, len(items), live=live, quiet=args.quiet)
-    ctrl_c = _CtrlC(lambda text: display.say(text, always=True))
+    ctrl_c = CtrlC(lambda text: display.say(text, always=True))
 
     def on_event(event: Event) -> None:
         if not isinstance(event, Chunk):
@@ -246,53 +211,14 @@ async def _run_batch(
     except asyncio.CancelledError:
         if not ctrl_c.interrupted:
             raise
-        _uncancel()
-    _summary(err, len(items), tally, stats, folder, args)
+        uncancel()
+    summary(err, len(items), tally, stats, folder, args)
     if ctrl_c.interrupted:
         return EXIT_INTERRUPTED
     if tally.refused_before_sending == len(items):
         return EXIT_USAGE
     incomplete = tally.failed or tally.stopped or tally.unwritten or tally.taken < len(items)
     return EXIT_FAILED if incomplete else EXIT_OK
-
-
-@dataclass
-class _Tally:
-    """What the run saved, counted as results are taken (the results themselves are not kept)."""
-
-    taken: int = 0
-    analysed: int = 0
-    from_store: int = 0
-    credits: int = 0
-    refused_before_sending: int = 0
-    #: Stopped by a second Ctrl-C mid-answer: paid, their text so far kept.
-    stopped: int = 0
-    failed: collections.Counter[str] = field(default_factory=collections.Counter)
-    unwritten: list[str] = field(default_factory=list)
-
-    def add(self, result: Result) -> None:
-        self.taken += 1
-        self.credits += result.paid
-        if result.ok:
-            if result.cached:
-                self.from_store += 1
-            else:
-                self.analysed += 1
-            return
-        if result.stopped:
-            self.stopped += 1
-            return
-        self.failed[label(result.error)] += 1
-        error = result.error
-        self.refused_before_sending += isinstance(error, APIError) and error.preflight
-
-
-def label(error: BaseException | None) -> str:
-    """One kind of name per failure: the errorCode, the HTTP status when the server gave no
-    code (a proxy's HTML page), else the error's class."""
-    if isinstance(error, APIError):
-        return error.code or f"HTTP {error.status}"
-    return type(error).__name__
 
 
 def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
@@ -321,94 +247,3 @@ def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
         attempts=result.attempts,
         partial_chars=len(result.markdown),
     )
-
-
-def _summary(
-    err: Console,
-    total: int,
-    tally: _Tally,
-    stats: BatchStats,
-    folder: OutputFolder,
-    args: argparse.Namespace,
-) -> None:
-    def say(text: str) -> None:
-        err.print(text, markup=False, highlight=False, soft_wrap=True)
-
-    failed = tally.failed.total()
-    line = f"{tally.analysed} analysed, {failed} failed"
-    if tally.from_store:
-        line += f", {tally.from_store} from the store (free)"
-    if tally.stopped:
-        line += f", {tally.stopped} stopped mid-answer (text so far in .partial.md)"
-    if tally.taken < total:
-        line += f", {total - tally.taken} not started"
-    say(f"{line}; {tally.credits} credits spent. Output: {folder.root}")
-    for code, count in tally.failed.most_common():
-        say(f"  {count} × {code}")
-    if stats.stopped_by is not None:
-        say(
-            f"Stopped starting calls: {stats.stopped_by}. Every later call would fail the same "
-            "way: fix the key or the balance, then run again."
-        )
-    if stats.budget_exhausted:
-        say(f"Budget reached (--max-credits {args.max_credits}): the rest was not started.")
-    if tally.unwritten:
-        say(f"{len(tally.unwritten)} answers could not be written to {folder.root}:")
-        for line in tally.unwritten:
-            say(f"  {line}")
-        say("  They are kept in the store: fix the folder and run again to write them, free.")
-    retryable = failed - tally.refused_before_sending
-    if tally.refused_before_sending:
-        say(
-            f"  {tally.refused_before_sending} refused before sending (nothing was paid): a "
-            "re-run will refuse them again; fix or remove those files."
-        )
-    if retryable:
-        say(f"  details: {folder.root / 'failures.jsonl'}; run again to retry them.")
-    elif failed:
-        say(f"  details: {folder.root / 'failures.jsonl'}.")
-
-
-class _CtrlC:
-    """Ctrl-C, in steps, never losing what was paid for.
-
-    The first starts no new call and lets the calls in flight finish (they are paid);
-    the second stops those at once, their text so far kept as ``.partial.md``; the third
-    stops the program. Before the batch has begun, the first cancels the run.
-    """
-
-    def __init__(self, say: Callable[[str], None]) -> None:
-        self.pressed = 0
-        self.results: BatchResults | None = None
-        self._say = say
-        self._task = asyncio.current_task()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._pressed)
-
-    def _pressed(self) -> None:
-        self.pressed += 1
-        if self.pressed > 2 or (self.pressed == 2 and self.results is None):
-            raise KeyboardInterrupt  # stop now
-        if self.results is None:
-            if self._task is not None:
-                self._task.cancel()
-        elif self.pressed == 1:
-            in_flight = self.results.stats.in_flight
-            self.results.stop()
-            self._say(
-                f"Stopping: no new calls. Finishing the {in_flight} in flight (already paid); "
-                "press Ctrl-C again to stop them now, keeping their text so far."
-            )
-        else:
-            self.results.stop(now=True)
-            self._say("Stopping the calls in flight; their text so far is kept (.partial.md).")
-
-    @property
-    def interrupted(self) -> bool:
-        return self.pressed > 0
-
-
-def _uncancel() -> None:
-    task = asyncio.current_task()
-    if task is not None and hasattr(task, "uncancel"):
-        task.uncancel()

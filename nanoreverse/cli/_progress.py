@@ -12,7 +12,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .._batch import BatchResults
+from .._batch_results import BatchResults
 from .._results import Event, Finished, RateLimited, Retrying
 
 

@@ -17,26 +17,20 @@ import random
 import ssl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio.from_thread
 from aiohttp import web
 
 from .._config import ENDPOINT, RateLimit
+from ._accounts import Account
 from ._answers import duration_from_seed, render_answer, seed_of
-from ._faults import BAD_GATEWAY_PAGE, STATUS_OF_CODE, Fault, RequestRecord
+from ._faults import BAD_GATEWAY_PAGE, Fault, RequestRecord
+from ._respond import cut, error_response, stream_answer
 from ._upload import BodyError, BodyScanner
 from ._validate import answer_for_body
 
 DEFAULT_KEY = "nr-emulator-key"
-
-
-@dataclass
-class _Key:
-    credits: int | None
-    used: int = 0
-    window: collections.deque[float] = field(default_factory=collections.deque)
 
 
 class Emulator:
@@ -94,7 +88,7 @@ class Emulator:
         self._finished: collections.Counter[int | None] = collections.Counter()
         self.in_flight = 0
         self.max_in_flight = 0
-        self._keys = {key: _Key(credits) for key in api_keys}
+        self._keys = {key: Account(credits) for key in api_keys}
         self._script: collections.deque[Fault | None] = collections.deque()
         self._random = random.Random(seed)
         self._runner: web.AppRunner | None = None
@@ -227,7 +221,7 @@ class Emulator:
         # request sound, can they pay; only then the work, which is where faults strike.
         key = self._authorise(request)
         if key is None:
-            return self._error(record, "LOGIN_REQUIRED", "Authentication required")
+            return error_response(record, "LOGIN_REQUIRED", "Authentication required")
         record.authorized = True
         fault = self._next_fault()
         record.fault = fault
@@ -239,16 +233,24 @@ class Emulator:
         try:
             answer = await self._read_and_validate(request, record)
         except BodyError as exc:
-            return self._error(record, exc.code, exc.message)
-        if key.credits is not None and key.credits <= key.used:
-            return self._error(record, "INSUFFICIENT_CREDITS", "Insufficient credits")
+            return error_response(record, exc.code, exc.message)
+        if not key.can_pay():
+            return error_response(record, "INSUFFICIENT_CREDITS", "Insufficient credits")
         failed = await self._work_fault(request, record, fault)
         if failed is not None:
             return failed
         key.used += 1
-        return await self._stream(request, record, answer, fault)
+        return await stream_answer(
+            request,
+            record,
+            answer,
+            fault,
+            ttfb=self.ttfb,
+            pace=self.chars_per_second,
+            chunk_bytes=self.chunk_bytes,
+        )
 
-    def _authorise(self, request: web.Request) -> _Key | None:
+    def _authorise(self, request: web.Request) -> Account | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
@@ -265,7 +267,7 @@ class Emulator:
     def _fault_error(self, record: RequestRecord, fault: Fault) -> web.Response:
         assert fault.code is not None
         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-        return self._error(record, fault.code, f"emulated {fault.code}", headers)
+        return error_response(record, fault.code, f"emulated {fault.code}", headers)
 
     async def _work_fault(
         self, request: web.Request, record: RequestRecord, fault: Fault | None
@@ -279,28 +281,23 @@ class Emulator:
             record.status = 502
             return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
         if fault.kind == "close_before_answer":
-            return self._cut(request, web.Response())
+            return cut(request, web.Response())
         if fault.kind == "stall" and fault.after_bytes < 0:
             await asyncio.sleep(fault.seconds)
         return None
 
-    def _check_rate(self, key: _Key, record: RequestRecord) -> web.StreamResponse | None:
+    def _check_rate(self, key: Account, record: RequestRecord) -> web.StreamResponse | None:
         if self.rate_limit is None:
             return None
-        now = time.monotonic()
-        window = key.window
-        while window and window[0] <= now - self.rate_limit.per:
-            window.popleft()
-        if len(window) < self.rate_limit.calls:
-            window.append(now)
+        wait = key.admit(self.rate_limit, time.monotonic())
+        if wait is None:
             return None
-        wait = window[0] + self.rate_limit.per - now
         headers: dict[str, str] = {}
         if self.retry_after == "seconds":
             headers["Retry-After"] = str(max(1, math.ceil(wait)))
         elif self.retry_after == "http-date":
             headers["Retry-After"] = email.utils.formatdate(time.time() + wait + 1, usegmt=True)
-        return self._error(record, "API_KEY_RATE_LIMIT_EXCEEDED", "Rate limit exceeded", headers)
+        return error_response(record, "API_KEY_RATE_LIMIT_EXCEEDED", "Rate limit exceeded", headers)
 
     async def _read_and_validate(self, request: web.Request, record: RequestRecord) -> str:
         scanner = BodyScanner(decode_all=self.decode_uploads)
@@ -308,68 +305,3 @@ class Emulator:
             record.body_bytes += len(piece)
             scanner.feed(piece)
         return answer_for_body(scanner, record)
-
-    def _error(
-        self,
-        record: RequestRecord,
-        code: str,
-        message: str,
-        headers: dict[str, str] | None = None,
-    ) -> web.Response:
-        record.status, record.error_code = STATUS_OF_CODE[code], code
-        return web.json_response(
-            {"success": False, "error": message, "errorCode": code},
-            status=STATUS_OF_CODE[code],
-            headers=headers,
-        )
-
-    @staticmethod
-    def _cut(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
-        """Drop the connection on the floor; aiohttp then has nothing left to write to."""
-        transport = request.transport
-        if transport is not None:
-            transport.abort()
-        return response
-
-    async def _stream(
-        self, request: web.Request, record: RequestRecord, answer: str, fault: Fault | None
-    ) -> web.StreamResponse:
-        if self.ttfb:
-            await asyncio.sleep(self.ttfb)
-        response = web.StreamResponse(
-            status=200, headers={"Content-Type": "text/plain; charset=utf-8"}
-        )
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        record.status = 200
-        data = answer.encode("utf-8")
-        pace = self.chars_per_second
-        if fault is not None and fault.kind == "trickle":
-            pace = fault.chars_per_second
-        sent = 0
-        while sent < len(data):
-            piece = data[sent : sent + self.chunk_bytes]
-            if fault is not None and fault.kind in ("drop_after", "stall"):
-                piece = self._before_fault_point(piece, sent, fault)
-            if fault is not None and fault.kind == "drop_after" and sent >= fault.after_bytes:
-                return self._cut(request, response)
-            if fault is not None and fault.kind == "stall" and sent == fault.after_bytes:
-                await asyncio.sleep(fault.seconds)
-            try:
-                await response.write(piece)
-            except ConnectionResetError:
-                return response  # the client went away mid-answer: nothing more to send
-            sent += len(piece)
-            record.answer = data[:sent].decode("utf-8", "replace")
-            if pace:
-                await asyncio.sleep(len(piece) / pace)
-        await response.write_eof()
-        record.completed = True
-        return response
-
-    @staticmethod
-    def _before_fault_point(piece: bytes, sent: int, fault: Fault) -> bytes:
-        # Stop a write exactly at the fault's byte so the client sees precisely that much.
-        if 0 <= sent < fault.after_bytes < sent + len(piece):
-            return piece[: fault.after_bytes - sent]
-        return piece

@@ -13,13 +13,12 @@ import binascii
 import hashlib
 import json
 import re
-import struct
 import sys
 
 from .._config import MAX_UPLOAD_BYTES
+from ._mp4 import Mp4Walker
 
 _SMALL_LIMIT = 64 * 1024
-_MOOV_LIMIT = 16 * 1024 * 1024
 _DATA_URL = re.compile(rb"^data:[\w.+/-]*(;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
 
@@ -45,82 +44,6 @@ def _b64decode(data: bytes) -> bytes:
     import base64
 
     return base64.b64decode(data, validate=True)  # pragma: no cover - Python 3.10
-
-
-class Mp4Walker:
-    """Follows the top-level boxes of an MP4 as its bytes arrive; reads ``mvhd``."""
-
-    def __init__(self) -> None:
-        self._header = b""
-        self._skip = 0
-        self._moov: bytearray | None = None
-        self._moov_left = 0
-        self.first_box: bytes | None = None
-        self.duration: float | None = None
-
-    def feed(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            if self._moov is not None:
-                take = view[: self._moov_left]
-                self._moov += take
-                self._moov_left -= len(take)
-                view = view[len(take) :]
-                if self._moov_left == 0:
-                    self.duration = _mvhd_duration(bytes(self._moov))
-                    self._moov = None
-                continue
-            if self._skip:
-                step = min(self._skip, len(view))
-                self._skip -= step
-                view = view[step:]
-                continue
-            need = 16 if self._header[:4] == b"\0\0\0\x01" else 8
-            take = view[: need - len(self._header)]
-            self._header += take
-            view = view[len(take) :]
-            if len(self._header) < need:
-                continue
-            if need == 8 and self._header[:4] == b"\0\0\0\x01":
-                continue  # 64-bit size follows
-            self._open_box()
-
-    def _open_box(self) -> None:
-        size, kind = struct.unpack(">I4s", self._header[:8])
-        header_len = 8
-        if size == 1:
-            size = struct.unpack(">Q", self._header[8:16])[0]
-            header_len = 16
-        if self.first_box is None:
-            self.first_box = kind
-        self._header = b""
-        body = max(size - header_len, 0) if size else 1 << 62
-        if kind == b"moov" and body <= _MOOV_LIMIT:
-            self._moov, self._moov_left = bytearray(), body
-            if body == 0:
-                self._moov = None
-        else:
-            self._skip = body
-
-
-def _mvhd_duration(moov: bytes) -> float | None:
-    offset = 0
-    while offset + 8 <= len(moov):
-        size, kind = struct.unpack(">I4s", moov[offset : offset + 8])
-        if kind == b"mvhd":
-            box = moov[offset + 8 : offset + size]
-            try:
-                if box[0] == 1:
-                    timescale, duration = struct.unpack(">IQ", box[20:32])
-                else:
-                    timescale, duration = struct.unpack(">II", box[12:20])
-            except (struct.error, IndexError):
-                return None
-            return duration / timescale if timescale else None
-        if size < 8:
-            return None
-        offset += size
-    return None
 
 
 _BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
