@@ -17,7 +17,7 @@ import pytest
 
 from nanoreverse.cli._inputs import collect, safe_stem
 from nanoreverse.cli._output import OutputFolder
-from nanoreverse.testing import EmulatorProcess
+from nanoreverse.testing import Emulator, EmulatorProcess
 
 from .helpers import CLIPS, DATA, SECRET, YT
 
@@ -44,6 +44,25 @@ def run(
         capture_output=True,
         text=True,
         env=env,
+        timeout=timeout,
+    )
+
+
+def analyze(
+    emulator_process: EmulatorProcess | Emulator,
+    *args: str,
+    key: str | None = SECRET,
+    stdin: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``nanoreverse analyze ARGS`` against ``emulator_process``."""
+    return run(
+        "analyze",
+        *args,
+        "--base-url",
+        emulator_process.base_url,
+        key=key,
+        stdin=stdin,
         timeout=timeout,
     )
 
@@ -94,7 +113,7 @@ def test_folder_tree_is_mirrored_and_rerun_pays_nothing(
     emulator_process: EmulatorProcess, videos: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    first = run("analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url)
+    first = analyze(emulator_process, str(videos), "--out", str(out))
     assert first.returncode == 0, first.stderr
     assert outputs(out) == ["ads/first.md", "ads/spring/SECOND.md", "travel/third.md"]
     assert "| 1 |" in (out / "ads" / "first.md").read_text()
@@ -104,20 +123,12 @@ def test_folder_tree_is_mirrored_and_rerun_pays_nothing(
     # Moved and renamed, the same videos are still known by their content, and the moved
     # one gets its output at its new place, free.
     (videos / "ads" / "first.mp4").rename(videos / "renamed.mp4")
-    again = run("analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url)
+    again = analyze(emulator_process, str(videos), "--out", str(out))
     assert again.returncode == 0 and "3 from the store (free); 0 credits" in again.stderr
     assert emulator_process.stats()["requests"] == 3
     assert (out / "renamed.md").read_text() == (out / "ads" / "first.md").read_text()
 
-    forced = run(
-        "analyze",
-        str(videos / "renamed.mp4"),
-        "--out",
-        str(out),
-        "--base-url",
-        emulator_process.base_url,
-        "--force",
-    )
+    forced = analyze(emulator_process, str(videos / "renamed.mp4"), "--out", str(out), "--force")
     assert forced.returncode == 0 and emulator_process.stats()["requests"] == 4
 
 
@@ -126,25 +137,14 @@ def test_a_failure_exits_1_and_the_rerun_redoes_only_it(videos: Path, tmp_path: 
     with EmulatorProcess(
         "--api-key", SECRET, "--rate-limit", "none", "--credits", "2"
     ) as emulator_process:
-        first = run(
-            "analyze",
-            str(videos),
-            "--out",
-            str(out),
-            "--base-url",
-            emulator_process.base_url,
-            "--concurrency",
-            "1",
-        )
+        first = analyze(emulator_process, str(videos), "--out", str(out), "--concurrency", "1")
     assert first.returncode == 1
     assert "1 × INSUFFICIENT_CREDITS" in first.stderr
     (failure,) = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
     assert failure["errorCode"] == "INSUFFICIENT_CREDITS" and failure["attempts"] == 1
     assert {"source", "message", "time", "status"} <= set(failure)
     with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as emulator_process:
-        second = run(
-            "analyze", str(videos), "--out", str(out), "--base-url", emulator_process.base_url
-        )
+        second = analyze(emulator_process, str(videos), "--out", str(out))
         assert second.returncode == 0, second.stderr
         assert emulator_process.stats()["requests"] == 1  # only the failed one
     assert "2 from the store" in second.stderr
@@ -175,16 +175,7 @@ def test_kill_9_mid_run_then_rerun_completes_with_no_partial_files(tmp_path: Pat
         finished_before = len(list(out.rglob("*.md")))
         assert 3 <= finished_before < 8
         # A short lease: the killed run's claims on the two videos in flight run out soon.
-        rerun = run(
-            "analyze",
-            str(videos),
-            "--out",
-            str(out),
-            "--base-url",
-            emulator_process.base_url,
-            "--lease",
-            "1",
-        )
+        rerun = analyze(emulator_process, str(videos), "--out", str(out), "--lease", "1")
         assert rerun.returncode == 0, rerun.stderr
         paid = emulator_process.stats()["credits_used"]
     finished = [p for p in outputs(out) if p.endswith(".md")]
@@ -200,15 +191,13 @@ def test_stdin_and_at_file_sources_with_duplicates(
     listing = tmp_path / "list.txt"
     listing.write_text(f"# my videos\n{CLIPS[0]}\n\n{YT}\n")
     out = tmp_path / "out"
-    result = run(
-        "analyze",
+    result = analyze(
+        emulator_process,
         "-",
         f"@{listing}",
         str(CLIPS[0]),
         "--out",
         str(out),
-        "--base-url",
-        emulator_process.base_url,
         stdin=f"{YT}\nhttps://www.youtube.com/watch?v=W-15-UmGP5s&t=3\n{CLIPS[1]}\n",
     )
     assert result.returncode == 0, result.stderr
@@ -222,24 +211,8 @@ def test_dry_run_sends_nothing(
     emulator_process: EmulatorProcess, videos: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    run(
-        "analyze",
-        str(videos / "travel"),
-        "--out",
-        str(out),
-        "--base-url",
-        emulator_process.base_url,
-    )
-    result = run(
-        "analyze",
-        str(videos),
-        YT,
-        "--out",
-        str(out),
-        "--base-url",
-        emulator_process.base_url,
-        "--dry-run",
-    )
+    analyze(emulator_process, str(videos / "travel"), "--out", str(out))
+    result = analyze(emulator_process, str(videos), YT, "--out", str(out), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "3 to pay (at most 3 credits), 1 stored (free)" in result.stdout
     assert "stored    " in result.stdout and "to pay    " in result.stdout
@@ -247,7 +220,7 @@ def test_dry_run_sends_nothing(
 
 
 def test_one_source_without_out_streams_to_stdout(emulator_process: EmulatorProcess) -> None:
-    result = run("analyze", YT, "--base-url", emulator_process.base_url, "--locale", "ja")
+    result = analyze(emulator_process, YT, "--locale", "ja")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("| ショット |") and "全体のまとめ" in result.stdout
 
@@ -281,7 +254,7 @@ def test_the_key_appears_in_no_output(
     ):
         result = run(*args)
         texts += [result.stdout, result.stderr]
-    wrong = run("analyze", YT, "--base-url", emulator_process.base_url, key="sk-wrong-" + SECRET)
+    wrong = analyze(emulator_process, YT, key="sk-wrong-" + SECRET)
     texts += [wrong.stdout, wrong.stderr]
     assert wrong.returncode == 1 and "LOGIN_REQUIRED" in wrong.stderr
     assert "Traceback" not in wrong.stderr  # a clean message, not a crash
@@ -292,15 +265,7 @@ def test_the_key_appears_in_no_output(
 def test_api_key_file(emulator_process: EmulatorProcess, tmp_path: Path) -> None:
     key_file = tmp_path / "key"
     key_file.write_text(SECRET + "\n")
-    result = run(
-        "analyze",
-        YT,
-        "--base-url",
-        emulator_process.base_url,
-        "--api-key-file",
-        str(key_file),
-        key=None,
-    )
+    result = analyze(emulator_process, YT, "--api-key-file", str(key_file), key=None)
     assert result.returncode == 0 and "| 1 |" in result.stdout
 
 
@@ -329,15 +294,13 @@ def test_every_source_refused_before_sending_exits_2(
 ) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_text("not a video")
-    result = run(
-        "analyze",
+    result = analyze(
+        emulator_process,
         str(bad),
         str(tmp_path / "missing.mp4"),
         "https://www.youtube.com/@chan",
         "--out",
         str(tmp_path / "out"),
-        "--base-url",
-        emulator_process.base_url,
     )
     assert result.returncode == 2
     assert emulator_process.stats()["requests"] == 0
@@ -400,16 +363,7 @@ def test_a_second_ctrl_c_stops_the_calls_in_flight_and_keeps_their_text(tmp_path
 
 def test_export_csv(emulator_process: EmulatorProcess, videos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run(
-        "analyze",
-        str(videos),
-        "--out",
-        str(out),
-        "--base-url",
-        emulator_process.base_url,
-        "--format",
-        "both",
-    )
+    analyze(emulator_process, str(videos), "--out", str(out), "--format", "both")
     data = json.loads((out / "ads" / "first.json").read_text())
     assert data["shots"][0]["number"] == 1 and data["source"].endswith("first.mp4")
     result = run("export", str(out), "--csv", str(tmp_path / "shots.csv"))
@@ -488,34 +442,18 @@ def test_the_same_file_named_twice_is_one_item() -> None:
 
 
 def test_a_broken_answer_keeps_its_text_and_progress_lines(tmp_path: Path) -> None:
-    from nanoreverse.testing import Emulator, Fault
+    from nanoreverse.testing import Fault
 
     out = tmp_path / "out"
-    with Emulator(api_keys=(SECRET,), rate_limit=None).in_thread() as emulator_process:
-        emulator_process.script(Fault.drop_after(120))
-        broken = run(
-            "analyze",
-            str(CLIPS[0]),
-            str(CLIPS[1]),
-            "--out",
-            str(out),
-            "--base-url",
-            emulator_process.base_url,
-            "--concurrency",
-            "1",
+    with Emulator(api_keys=(SECRET,), rate_limit=None).in_thread() as emulator:
+        emulator.script(Fault.drop_after(120))
+        broken = analyze(
+            emulator, str(CLIPS[0]), str(CLIPS[1]), "--out", str(out), "--concurrency", "1"
         )
-        quiet = run(
-            "analyze",
-            str(CLIPS[2]),
-            "--out",
-            str(out),
-            "--base-url",
-            emulator_process.base_url,
-            "--quiet",
-        )
+        quiet = analyze(emulator, str(CLIPS[2]), "--out", str(out), "--quiet")
     assert broken.returncode == 1
     partial = out / f"{CLIPS[0].stem}.partial.md"
-    assert partial.read_text().encode() == emulator_process.requests[0].answer.encode()
+    assert partial.read_text().encode() == emulator.requests[0].answer.encode()
     assert len(partial.read_bytes()) == 120  # every byte that was paid for is kept
     assert f"done  {CLIPS[1]}" in broken.stderr and f"FAIL  {CLIPS[0]}" in broken.stderr
     assert "1 × StreamInterruptedError" in broken.stderr

@@ -17,13 +17,7 @@ from pathlib import Path
 from nanoreverse.testing import EmulatorProcess
 
 from .helpers import CLIPS, SECRET, YT
-from .test_cli import outputs, run
-
-
-def analyze(
-    emulator_process: EmulatorProcess, *args: str, **kwargs: object
-) -> subprocess.CompletedProcess[str]:
-    return run("analyze", *args, "--base-url", emulator_process.base_url, **kwargs)  # type: ignore[arg-type]
+from .test_cli import analyze, outputs, run
 
 
 def test_each_locale_has_its_own_file_and_none_overwrites_another(

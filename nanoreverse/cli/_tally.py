@@ -15,12 +15,15 @@ from ._output import OutputFolder
 
 @dataclass
 class Tally:
-    """What the run saved, counted as results are taken (the results themselves are not kept)."""
+    """What the run saved, counted as results are taken (the results themselves are not kept).
+
+    The batch's own ``BatchStats`` counts what was done and paid; this counts what became
+    of it here: written, from the store, refused before sending, stopped, unwritten.
+    """
 
     taken: int = 0
     analysed: int = 0
     from_store: int = 0
-    credits: int = 0
     refused_before_sending: int = 0
     #: Stopped by a second Ctrl-C mid-answer: paid, their text so far kept.
     stopped: int = 0
@@ -29,7 +32,6 @@ class Tally:
 
     def add(self, result: Result) -> None:
         self.taken += 1
-        self.credits += result.paid
         if result.ok:
             if result.cached:
                 self.from_store += 1
@@ -71,7 +73,7 @@ def summary(
         line += f", {tally.stopped} stopped mid-answer (text so far in .partial.md)"
     if tally.taken < total:
         line += f", {total - tally.taken} not started"
-    say(f"{line}; {tally.credits} credits spent. Output: {folder.root}")
+    say(f"{line}; {stats.credits_spent} credits spent. Output: {folder.root}")
     for code, count in tally.failed.most_common():
         say(f"  {count} × {code}")
     if stats.stopped_by is not None:
