@@ -37,7 +37,10 @@ async def worker(
     index: int, calls: int, rate: str, base_url: str, key: str, redis: str | None, at: float
 ) -> dict[str, float]:
     limit = nr.RateLimit.parse(rate)
-    shared = nr.RateLimit(limit.calls, per=limit.per, shared=redis, namespace="bench")
+    # One namespace per fleet run: the emulator of each run starts with an empty window,
+    # so the shared one must too (the previous run's last places would otherwise hold
+    # this run's first calls for up to a window, a cost of the harness, not the limiter).
+    shared = nr.RateLimit(limit.calls, per=limit.per, shared=redis, namespace=f"bench-{at}")
     spent = 0.0
     real_eval = RedisLimiter._eval
 
