@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from anyio.from_thread import BlockingPortal
@@ -27,6 +27,8 @@ from ._results import BatchStats, Result
 from ._shots import Analysis, Shot
 from ._sources import SourceLike
 from ._stream import AnalysisStream
+
+T = TypeVar("T")
 
 
 class _Loop:
@@ -46,16 +48,30 @@ class _Loop:
             ready.put(portal)
             await portal.sleep_until_stopped()
 
+    @property
+    def reachable(self) -> bool:
+        """Whether a call through the portal can be made (and waited for) from here."""
+        return self.thread.is_alive() and threading.current_thread() is not self.thread
+
     def stop(self) -> None:
-        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+        if self.reachable:
             self.portal.call(self.portal.stop)
             self.thread.join()
 
 
 def _shut(loop: _Loop, client: AsyncClient) -> None:
-    if loop.thread.is_alive() and threading.current_thread() is not loop.thread:
+    if loop.reachable:
         loop.portal.call(client.aclose)
     loop.stop()
+
+
+def _each(portal: BlockingPortal, iterator: AsyncIterator[T]) -> Iterator[T]:
+    """An async iterator on the portal's loop, iterated from this thread."""
+    while True:
+        try:
+            yield portal.call(iterator.__anext__)
+        except StopAsyncIteration:
+            return
 
 
 class Client:
@@ -174,12 +190,7 @@ class Stream:
 
     def shots(self) -> Iterator[Shot]:
         """Each shot as soon as its table row is complete."""
-        shots: AsyncIterator[Shot] = self._stream.shots()
-        while True:
-            try:
-                yield self._portal.call(shots.__anext__)
-            except StopAsyncIteration:
-                return
+        return _each(self._portal, self._stream.shots())
 
 
 class Results:
@@ -239,10 +250,6 @@ class Results:
     def __iter__(self) -> Iterator[Result]:
         results = self._open()
         try:
-            while True:
-                try:
-                    yield self._portal.call(results.__anext__)
-                except StopAsyncIteration:
-                    return
+            yield from _each(self._portal, results)
         finally:
             self.close()  # also when a loop is left early: nothing keeps running unseen

@@ -23,7 +23,7 @@ from nanoreverse._timeline import snap
 from nanoreverse.testing import EmulatorProcess
 
 from .helpers import CLIPS, DATA, SECRET, YT
-from .test_cli import run
+from .test_cli import analyze, run
 
 EDL_EVENT = re.compile(r"^(\d{3})  AX +V +C +(\S+) (\S+) (\S+) (\S+)$", flags=re.MULTILINE)
 
@@ -36,9 +36,7 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for clip in CLIPS[:2]:
         shutil.copy(clip, videos / clip.name)
     with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as emu:
-        done = run(
-            "analyze", str(videos), YT, "--out", str(root / "out"), "--base-url", emu.base_url
-        )
+        done = analyze(emu, str(videos), YT, "--out", str(root / "out"))
     assert done.returncode == 0, done.stderr
     return root / "out"
 
@@ -161,17 +159,15 @@ def test_export_needs_a_format_and_says_what_otio_needs(
     assert not (tmp_path / "x").exists()
 
 
-def test_snap_moves_boundaries_to_the_real_cuts(tmp_path: Path) -> None:
+def test_snap_moves_boundaries_to_the_real_cuts(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
     # colours_12s.mp4 cuts to a new colour every second; the model's durations do not.
     videos = tmp_path / "videos"
     videos.mkdir()
     shutil.copy(DATA / "colours_12s.mp4", videos / "colours.mp4")
     out = tmp_path / "out"
-    with EmulatorProcess("--api-key", SECRET, "--rate-limit", "none") as emu:
-        assert (
-            run("analyze", str(videos), "--out", str(out), "--base-url", emu.base_url).returncode
-            == 0
-        )
+    assert analyze(emulator_process, str(videos), "--out", str(out)).returncode == 0
 
     def boundaries(*options: str) -> tuple[list[float], str]:
         done = run("export", str(out), "--srt", "--to", str(tmp_path / "x"), *options)

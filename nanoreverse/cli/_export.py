@@ -81,9 +81,13 @@ async def export_csv(store: Store, target: str, err: Console) -> int:
     return videos
 
 
+def _is_link(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
 def _local_file(source: str) -> Path | None:
     """The file a stored source names, if it is one that exists here (not a link)."""
-    if source.startswith(("http://", "https://")):
+    if _is_link(source):
         return None
     path = Path(source)
     return path if path.is_file() else None
@@ -158,8 +162,7 @@ async def export_files(
     Times come from the shots' durations, fitted to the file's real length and counted
     in its frames when PyAV can read it (else at 25 fps nominal); with ``snap_within``,
     each boundary moves to the nearest real cut that close. Returns how many videos
-    were exported."""
-    check_formats(formats, snapping=snap_within is not None)
+    were exported. The caller has checked the formats' extras (``check_formats``)."""
     videos, nominal, taken = 0, 0, set[str]()
     target = OutputFolder(folder)
     async with store:
@@ -208,7 +211,7 @@ def _write(
     ranges: list[tuple[float, float]],
     fps: float,
 ) -> None:
-    is_link = answer.source.startswith(("http://", "https://"))
+    is_link = _is_link(answer.source)
     title = answer.source if is_link else Path(answer.source).name
     for kind in formats:
         if kind == "otio":
