@@ -25,7 +25,7 @@ import anyio
 from ._errors import APIError, InvalidInputError, StreamInterruptedError
 from ._sources import Prepared, VideoFile, as_source, identify
 from ._store import Claimed, Held, Hit, Store, StoreKey
-from ._stream import AnalysisStream, Answer, ReplayedAnswer
+from ._stream import Answer, Call, ReplayedAnswer
 
 logger = logging.getLogger("nanoreverse")
 
@@ -177,17 +177,16 @@ async def open_through_store(
     store: Store,
     scope: str,
     shared_calls: dict[StoreKey, Shared],
-    stream: AnalysisStream,
-    prepared: Prepared,
+    call: Call,
     refresh: bool,
-    call: Callable[[], Awaitable[Answer]],
+    send: Callable[[], Awaitable[Answer]],
 ) -> Answer:
-    """The answer for ``stream``: stored, followed, or paid for (``call``) and then stored."""
-    key = await _key(scope, prepared, stream.locale, stream.source)
+    """The answer for ``call``: stored, followed, or paid for (``send``) and then stored."""
+    key = await _key(scope, call.prepared, call.locale, call.source)
     shared = shared_calls.get(key)
     if shared is not None:
         await shared.wait_opened()
-        stream.cached = True  # no request of its own: it follows the identical call live
+        call.record.cached = True  # no request of its own: it follows the identical call live
         return Follower(shared)
     shared = shared_calls[key] = Shared()  # no await since the look-up: no race in-process
 
@@ -203,12 +202,13 @@ async def open_through_store(
             shared.open()
             shared.push(markdown)
             shared.end(None)
-            stream.cached = True
+            call.record.cached = True
             return ReplayedAnswer(markdown)
-        claim = Claim(store, key, owner, _where(stream.source))
-        claim.keep_alive(stream)
+        claim = Claim(store, key, owner, _where(call.source))
+        # The stream holds the record: once the stream is dropped, the record goes with it.
+        claim.keep_alive(call.record)
         try:
-            inner = await call()
+            inner = await send()
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await claim.settle(text="", complete=False, error=exc)

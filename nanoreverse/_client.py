@@ -48,7 +48,7 @@ from ._results import Event
 from ._retry import RetryPolicy, is_refusal
 from ._sources import Prepared, Source, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
-from ._stream import NO_HOOKS, AnalysisStream, Answer, CallHooks, HTTPAnswer
+from ._stream import NO_HOOKS, AnalysisStream, Answer, Call, CallHooks, CallRecord, HTTPAnswer
 from ._wire import describe
 
 logger = logging.getLogger("nanoreverse")
@@ -205,20 +205,23 @@ class AsyncClient:
         refresh: bool = False,
     ) -> AnalysisStream:
         chosen = self.locale if locale is None else check_locale(locale)
+        # Written here alone, as the call goes; the stream and a batch only read it.
+        record = CallRecord()
 
-        async def opener(stream: AnalysisStream) -> Answer:
+        async def opener() -> Answer:
             prepared = await self._prepare(source, chosen)
+            call = Call(source, chosen, prepared, record)
 
-            async def call() -> Answer:
-                return await self._send_with_retries(prepared, stream, hooks or NO_HOOKS)
+            async def send() -> Answer:
+                return await self._send_with_retries(call, hooks or NO_HOOKS)
 
             if self._store is None:
-                return await call()
+                return await send()
             return await open_through_store(
-                self._store, self._scope, self._shared_calls, stream, prepared, refresh, call
+                self._store, self._scope, self._shared_calls, call, refresh, send
             )
 
-        return AnalysisStream(opener, source=source, locale=chosen)
+        return AnalysisStream(opener, source=source, locale=chosen, record=record)
 
     async def _prepare(self, source: SourceLike, locale: str | None = None) -> Prepared:
         """Run every check that needs no network: key, locale, and the source itself."""
@@ -230,21 +233,19 @@ class AsyncClient:
         check_locale(locale or self.locale)
         return await as_source(source).prepare()
 
-    async def _send_with_retries(
-        self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
-    ) -> HTTPAnswer:
+    async def _send_with_retries(self, call: Call, hooks: CallHooks) -> HTTPAnswer:
         async def attempt(number: int) -> HTTPAnswer:
-            stream.attempts = number
+            call.record.attempts = number
             if hooks.on_attempt:
                 hooks.on_attempt(number)
-            return await self._requester.send(prepared, stream, hooks)
+            return await self._requester.send(call.prepared, call.locale, call.record, hooks)
 
         def before_retry(error: NanoReverseError, number: int, wait: float) -> None:
             if is_refusal(error):  # about the key or the service, not this call
                 self._limiter.pause(wait)
             logger.warning(
                 "retrying %s in %.1f s after %s (attempt %d of %d)",
-                stream.source,
+                call.source,
                 wait,
                 describe(error),
                 number + 1,

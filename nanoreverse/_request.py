@@ -16,7 +16,7 @@ from ._errors import APIError, error_from_response
 from ._http import Hook, RequestInfo, ResponseHook, Watch, check_hook
 from ._ratelimit import RateLimiter
 from ._sources import Prepared
-from ._stream import AnalysisStream, CallHooks, HTTPAnswer
+from ._stream import CallHooks, CallRecord, HTTPAnswer
 from ._wire import FAILURES, describe, error_from, is_error_object, read_head, request_error
 
 
@@ -53,12 +53,12 @@ class Requester:
         self._on_request, self._on_response = on_request, on_response
 
     async def send(
-        self, prepared: Prepared, stream: AnalysisStream, hooks: CallHooks
+        self, prepared: Prepared, locale: str, record: CallRecord, hooks: CallHooks
     ) -> HTTPAnswer:
         """One attempt: a limiter slot, the request, and the answer if it is an analysis."""
         asked = time.monotonic()
         slot = await self._limiter.acquire(hooks.on_rate_wait)
-        stream.rate_limit_wait += time.monotonic() - asked
+        record.rate_limit_wait += time.monotonic() - asked
         if hooks.on_send:
             hooks.on_send()
         # The window counts from when the whole request is out: the server has it by then.
@@ -66,12 +66,12 @@ class Requester:
             None if self._limiter.rate is None else functools.partial(self._limiter.sent, slot)
         )
         body = RequestBody(
-            prepared, locale=stream.locale, on_sent=on_sent, write_timeout=self._write_timeout
+            prepared, locale=locale, on_sent=on_sent, write_timeout=self._write_timeout
         )
         watch = None
         if self._on_request is not None or self._on_response is not None:
             info = RequestInfo(
-                "POST", self._url, stream.attempts, body.size or 0, prepared.upload is not None
+                "POST", self._url, record.attempts, body.size or 0, prepared.upload is not None
             )
             watch = Watch(self._on_request, self._on_response, info)
         try:

@@ -18,6 +18,7 @@ import aiohttp
 from ._config import MAX_ANSWER_CHARS
 from ._errors import NanoReverseError, StreamInterruptedError
 from ._shots import Analysis, Shot, ShotParser, parse_analysis
+from ._sources import Prepared
 from ._wire import FAILURES, answer_error
 
 
@@ -35,6 +36,19 @@ class CallHooks:
 NO_HOOKS = CallHooks()
 
 
+@dataclass
+class CallRecord:
+    """What opening one call took. The client that makes the call creates it and alone
+    writes it; the stream only reads it (``stream.attempts`` …), and so does a batch."""
+
+    #: Requests made for this answer (1 when the first one succeeded; 0 when none was).
+    attempts: int = 0
+    #: Seconds spent waiting for the client's rate limiter.
+    rate_limit_wait: float = 0.0
+    #: No request was made: the answer was replayed from the store, or followed live.
+    cached: bool = False
+
+
 class Answer(Protocol):
     """Where a stream's text comes from."""
 
@@ -48,7 +62,18 @@ class Answer(Protocol):
         itself (a claim on the store must be settled), one that does not costs no scope."""
 
 
-Opener = Callable[["AnalysisStream"], Awaitable[Answer]]
+@dataclass(frozen=True)
+class Call:
+    """One call as the client opens it: what to send, and where it records how it went."""
+
+    source: object
+    locale: str
+    prepared: Prepared
+    record: CallRecord
+
+
+#: Opens the answer; called once, when the stream is first entered or read.
+Opener = Callable[[], Awaitable[Answer]]
 
 
 class HTTPAnswer:
@@ -109,16 +134,17 @@ class AnalysisStream:
     """
 
     def __init__(
-        self, opener: Opener, *, source: object, locale: str, max_chars: int = MAX_ANSWER_CHARS
+        self,
+        opener: Opener,
+        *,
+        source: object,
+        locale: str,
+        record: CallRecord | None = None,
+        max_chars: int = MAX_ANSWER_CHARS,
     ) -> None:
         self.source = source
         self.locale = locale
-        #: How many requests were made for this answer (1 when the first one succeeded).
-        self.attempts = 0
-        #: Seconds spent waiting for the client's rate limiter.
-        self.rate_limit_wait = 0.0
-        #: True when no request was made for it: replayed from the store, or shared.
-        self.cached = False
+        self._record = CallRecord() if record is None else record
         self._opener = opener
         self._answer: Answer | None = None
         self._parts: list[str] = []
@@ -127,13 +153,28 @@ class AnalysisStream:
         self._done = False
 
     @property
+    def attempts(self) -> int:
+        """How many requests were made for this answer (1 when the first one succeeded)."""
+        return self._record.attempts
+
+    @property
+    def rate_limit_wait(self) -> float:
+        """Seconds spent waiting for the client's rate limiter."""
+        return self._record.rate_limit_wait
+
+    @property
+    def cached(self) -> bool:
+        """True when no request was made for it: replayed from the store, or shared."""
+        return self._record.cached
+
+    @property
     def received_text(self) -> str:
         """Everything received so far."""
         return "".join(self._parts)
 
     async def _ensure_open(self) -> Answer:
         if self._answer is None:
-            self._answer = await self._opener(self)
+            self._answer = await self._opener()
         return self._answer
 
     async def __aenter__(self) -> AnalysisStream:

@@ -125,6 +125,19 @@ async def test_gives_up_after_max_retries(make_client: Make, emulator: Emulator)
     assert stream.attempts == 3 and len(emulator.requests) == 3
 
 
+async def test_how_a_call_went_is_read_only_on_its_stream(
+    client: nr.AsyncClient, emulator: Emulator
+) -> None:
+    # The client alone writes how the call went; the stream (and a batch) only read it.
+    emulator.script(Fault.rate_limited(retry_after="0.05"))
+    stream = client.analyze(YT)
+    await stream.text()
+    assert stream.attempts == 2 and not stream.cached
+    for name, value in [("attempts", 9), ("cached", True), ("rate_limit_wait", 0.0)]:
+        with pytest.raises(AttributeError):
+            setattr(stream, name, value)
+
+
 async def test_max_retries_zero_turns_retries_off(make_client: Make, emulator: Emulator) -> None:
     client = make_client(max_retries=0)
     emulator.script(Fault.rate_limited(retry_after=0))

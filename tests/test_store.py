@@ -4,6 +4,7 @@ real redis-server), against the emulator."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -173,6 +174,27 @@ async def test_a_long_answer_keeps_its_claim_alive(store_factory: StoreFactory) 
             assert await two.analyze(CLIP).text() == await first
             assert emulator.requests[0].ended - emulator.requests[0].started > 3 * 0.6  # type: ignore[operator]
     assert len(emulator.requests) == 1
+
+
+async def test_a_dropped_stream_stops_renewing_so_its_claim_is_taken_over(
+    store_factory: StoreFactory,
+) -> None:
+    # A paying stream dropped unread and never closed must not hold its claim for ever:
+    # its renewals stop with it, and another caller takes over after the lease.
+    async with Emulator(rate_limit=None, chars_per_second=200) as emulator:
+        async with (
+            client_for(emulator, store_factory(lease=0.3)) as one,
+            client_for(emulator, store_factory(lease=0.3)) as two,
+        ):
+            dropped = one.analyze(CLIP)
+            await dropped.__aenter__()
+            await dropped.__anext__()
+            del dropped
+            gc.collect()
+            stream = two.analyze(CLIP)
+            assert "| 1 |" in await stream.text()
+            assert stream.attempts == 1 and not stream.cached
+    assert len(emulator.requests) == 2
 
 
 async def test_only_whole_answers_are_stored(

@@ -48,7 +48,7 @@ class FakeResponse:
 def stream_of(pieces: list[bytes]) -> tuple[AnalysisStream, FakeResponse]:
     response = FakeResponse(pieces)
 
-    async def opener(stream: AnalysisStream) -> Any:
+    async def opener() -> Any:
         return HTTPAnswer(response)  # type: ignore[arg-type]
 
     return AnalysisStream(opener, source="x", locale="en"), response
