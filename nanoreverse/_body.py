@@ -156,7 +156,7 @@ class RequestBody(Payload):
         prepared: Prepared,
         *,
         locale: str,
-        on_sent: Callable[[float], None] | None = None,
+        on_sent: Callable[[], None] | None = None,
         write_timeout: float | None = None,
     ) -> None:
         self._upload = prepared.upload
@@ -184,7 +184,7 @@ class RequestBody(Payload):
             await self._write_upload(writer, self._upload)
         self.sent_at = time.monotonic()
         if self._on_sent is not None:
-            self._on_sent(self.sent_at)
+            self._on_sent()
 
     async def _write_upload(self, writer: AbstractStreamWriter, upload: Upload) -> None:
         with _Watchdog(self._write_timeout) as watchdog:

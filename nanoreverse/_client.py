@@ -22,6 +22,7 @@ import aiohttp
 from ._batch import analyze_many as _analyze_many
 from ._batch_results import BatchResults
 from ._cached import Shared, open_through_store
+from ._clock import REAL_CLOCK, Clock
 from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -80,9 +81,12 @@ class AsyncClient:
         trust_env: bool = True,
         on_request: Hook | None = None,
         on_response: ResponseHook | None = None,
+        clock: Clock = REAL_CLOCK,
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
+        if not isinstance(clock, Clock):
+            raise TypeError(f"clock must be a Clock (e.g. testing.InstantClock), got {clock!r}")
         # Read-only once built: each value is also baked into what acts on it (the session,
         # the retry policy, the checked URL), so a later assignment would silently not act.
         self._base_url = check_base_url(
@@ -92,7 +96,7 @@ class AsyncClient:
         self._max_retries = max_retries
         self._timeout_config = timeout
         self._backoff = backoff
-        self._retry = RetryPolicy(max_retries, backoff)
+        self._retry = RetryPolicy(max_retries, backoff, sleep=clock.sleep)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         self._url = self.base_url + ENDPOINT
         self._http = HTTPSettings(proxy, ssl, trust_env)
@@ -106,7 +110,7 @@ class AsyncClient:
         self._closed = False
         self._store = store
         self._scope = scope_of(self._api_key or "")
-        self._limiter = make_limiter(rate_limit, self._scope)
+        self._limiter = make_limiter(rate_limit, self._scope, clock)
         self._requester = Requester(
             base_url=self._base_url,
             api_key=self._api_key,

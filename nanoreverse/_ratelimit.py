@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import anyio
 
+from ._clock import REAL_CLOCK, Clock
 from ._config import RateLimit
 
 
@@ -52,13 +53,16 @@ class RateLimiter(Protocol):
         """Finish pending updates and close connections."""
 
 
-def make_limiter(rate: RateLimit | None, scope: str) -> RateLimiter:
-    """The in-process limiter, or the one shared on Redis when ``rate.shared`` is set."""
+def make_limiter(rate: RateLimit | None, scope: str, clock: Clock = REAL_CLOCK) -> RateLimiter:
+    """The in-process limiter, or the one shared on Redis when ``rate.shared`` is set.
+
+    The shared one keeps its window and pauses on the Redis server's clock, so an
+    injected ``clock`` dates only its local bookkeeping there."""
     if rate is not None and rate.shared is not None:
         from ._fleet import RedisLimiter
 
-        return RedisLimiter(rate, scope)
-    return Limiter(rate)
+        return RedisLimiter(rate, scope, clock=clock.now)
+    return Limiter(rate, clock=clock.now)
 
 
 @dataclass(eq=False)

@@ -61,7 +61,8 @@ class Requester:
         record.rate_limit_wait += time.monotonic() - asked
         if hooks.on_send:
             hooks.on_send()
-        # The window counts from when the whole request is out: the server has it by then.
+        # The window counts from when the whole request is out: the server has it by then
+        # (dated by the limiter's own clock, which a test may have put ahead).
         on_sent = (
             None if self._limiter.rate is None else functools.partial(self._limiter.sent, slot)
         )

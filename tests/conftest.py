@@ -8,11 +8,15 @@ from typing import Any
 import pytest
 
 import nanoreverse as nr
-from nanoreverse.testing import Emulator, EmulatorProcess, RedisServer, redis_server_binary
+from nanoreverse.testing import (
+    Emulator,
+    EmulatorProcess,
+    InstantClock,
+    RedisServer,
+    redis_server_binary,
+)
 
 from .helpers import SECRET, need
-
-FAST = nr.Backoff(initial=0.01, maximum=0.05, jitter=0.0)
 
 
 @pytest.fixture
@@ -30,12 +34,20 @@ def emulator_process() -> Iterator[EmulatorProcess]:
 
 
 @pytest.fixture
-async def make_client(emulator: Emulator) -> AsyncIterator[Callable[..., nr.AsyncClient]]:
+def clock() -> InstantClock:
+    """The clients' clock: their retries and pauses wait no real time, and are listed."""
+    return InstantClock()
+
+
+@pytest.fixture
+async def make_client(
+    emulator: Emulator, clock: InstantClock
+) -> AsyncIterator[Callable[..., nr.AsyncClient]]:
     """Build clients for the emulator (closed at the end of the test)."""
     clients: list[nr.AsyncClient] = []
 
     def make(**kwargs: Any) -> nr.AsyncClient:
-        kwargs.setdefault("backoff", FAST)
+        kwargs.setdefault("clock", clock)
         kwargs.setdefault("rate_limit", None)
         client = nr.AsyncClient(
             kwargs.pop("api_key", emulator.api_key), base_url=emulator.base_url, **kwargs

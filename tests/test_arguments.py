@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,11 @@ def test_a_very_short_key_does_not_mangle_ordinary_words() -> None:
     error = error_from_response(401, body, secret="e")
     assert error.code == "LOGIN_REQUIRED" and error.message == "key *** is wrong"
     assert "success" in (error.body or "")
+
+
+def test_a_clock_that_is_not_one_is_refused() -> None:
+    with pytest.raises(TypeError, match="clock must be a Clock"):
+        nr.AsyncClient("k", clock=time.monotonic)  # type: ignore[arg-type]
 
 
 def test_the_clients_settings_are_read_only() -> None:

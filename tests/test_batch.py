@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 import nanoreverse as nr
-from nanoreverse.testing import Emulator, EmulatorProcess, Fault
+from nanoreverse.testing import Emulator, EmulatorProcess, Fault, InstantClock
 
-from .conftest import FAST
 from .helpers import CLIPS, eventually
 
 Make = Callable[..., nr.AsyncClient]
@@ -285,7 +284,7 @@ async def test_ten_thousand_instant_answers_with_flat_memory() -> None:
 
 async def test_stop_on_account_error_starts_no_new_call(emulator: Emulator) -> None:
     async with nr.AsyncClient(
-        "sk-wrong", base_url=emulator.base_url, rate_limit=None, backoff=FAST
+        "sk-wrong", base_url=emulator.base_url, rate_limit=None, clock=InstantClock()
     ) as client:
         async with client.analyze_many(
             links(20), concurrency=2, stop_on_account_error=True

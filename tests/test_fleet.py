@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 import nanoreverse as nr
-from nanoreverse.testing import Emulator, Fault
+from nanoreverse.testing import Emulator, Fault, InstantClock
 
-from .conftest import FAST
 from .helpers import SECRET, YT
 from .test_cli import start
 
@@ -126,7 +125,9 @@ async def test_two_clients_share_a_window_in_one_process(redis_url: str) -> None
     async with Emulator(rate_limit=nr.RateLimit(5, per=1.0)) as emu:
         rate = nr.RateLimit(5, per=1.0, shared=redis_url, namespace="two-clients")
         clients = [
-            nr.AsyncClient(emu.api_key, base_url=emu.base_url, rate_limit=rate, backoff=FAST)
+            nr.AsyncClient(
+                emu.api_key, base_url=emu.base_url, rate_limit=rate, clock=InstantClock()
+            )
             for _ in range(2)
         ]
         try:

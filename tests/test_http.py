@@ -13,9 +13,8 @@ import pytest
 import trustme
 
 import nanoreverse as nr
-from nanoreverse.testing import Emulator, Fault
+from nanoreverse.testing import Emulator, Fault, InstantClock
 
-from .conftest import FAST
 from .helpers import CLIPS, YT
 from .proxy import Proxy, running_proxy
 
@@ -58,7 +57,7 @@ def client_for(emu: Emulator, **kwargs: object) -> nr.AsyncClient:
         emu.api_key,
         base_url=emu.base_url,
         rate_limit=None,
-        backoff=FAST,
+        clock=InstantClock(),
         **kwargs,  # type: ignore[arg-type]
     )
 

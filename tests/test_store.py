@@ -15,9 +15,8 @@ from aiohttp import web
 
 import nanoreverse as nr
 from nanoreverse._store import Hit, StoreKey, scope_of
-from nanoreverse.testing import Emulator, Fault
+from nanoreverse.testing import Emulator, Fault, InstantClock
 
-from .conftest import FAST
 from .helpers import CLIPS, YT, eventually
 
 CLIP = CLIPS[0]
@@ -30,7 +29,7 @@ def client_for(emulator: Emulator, store: nr.Store | None, **kwargs: object) -> 
         emulator.api_key,
         base_url=emulator.base_url,
         rate_limit=None,
-        backoff=FAST,
+        clock=InstantClock(),
         store=store,
         **kwargs,  # type: ignore[arg-type]
     )

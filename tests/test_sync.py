@@ -13,9 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 import nanoreverse as nr
-from nanoreverse.testing import Emulator, Fault
+from nanoreverse.testing import Emulator, Fault, InstantClock
 
-from .conftest import FAST
 from .helpers import CLIPS, YT
 
 
@@ -28,7 +27,7 @@ def emu() -> Iterator[Emulator]:
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[nr.Client]:
     emu.reset()
-    with nr.Client(emu.api_key, base_url=emu.base_url, rate_limit=None, backoff=FAST) as c:
+    with nr.Client(emu.api_key, base_url=emu.base_url, rate_limit=None, clock=InstantClock()) as c:
         yield c
 
 

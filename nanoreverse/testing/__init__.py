@@ -8,6 +8,7 @@
 """
 
 from ._answers import plan_shots, shot_count
+from ._clock import InstantClock
 from ._emulator import DEFAULT_KEY, Emulator
 from ._faults import Fault, RequestRecord
 from ._redis import RedisServer, redis_server_binary
@@ -18,6 +19,7 @@ __all__ = [
     "Emulator",
     "EmulatorProcess",
     "Fault",
+    "InstantClock",
     "RedisServer",
     "RequestRecord",
     "plan_shots",
