@@ -19,7 +19,9 @@ import webvtt
 
 from nanoreverse import Shot
 from nanoreverse._exports import frames, to_edl, to_srt, to_vtt
+from nanoreverse._store import StoredAnswer
 from nanoreverse._timeline import snap
+from nanoreverse.cli._export import _name
 from nanoreverse.testing import EmulatorProcess
 
 from .helpers import CLIPS, DATA, SECRET, YT
@@ -190,3 +192,12 @@ def test_snap_keeps_order_tolerance_and_one_boundary_per_cut() -> None:
     assert snapped == [(0.0, 2.0), (2.0, 2.1), (2.1, 6.0)]
     assert snap(ranges, [], 0.5) == (ranges, [None, None])
     assert snap([], [1.0], 0.5) == ([], [])
+
+
+@pytest.mark.parametrize("source", ["/v/..mp4", "/v/.hidden.mp4", "/v/a:b.mp4", "/v/*.mp4"])
+def test_export_names_are_visible_and_stay_in_the_folder(source: str) -> None:
+    # The analyse command's rule: a changed name carries a hash of the original.
+    name = _name(StoredAnswer("sha256:x", "en", source, "", 0.0), set())
+    assert name and not name.startswith(".") and "/" not in name and ":" not in name
+    assert _name(StoredAnswer("sha256:y", "en", "/w/ad.mp4", "", 0.0), set()) == "ad"
+    assert _name(StoredAnswer("sha256:y", "ja", "/w/ad.mp4", "", 0.0), set()) == "ad.ja"

@@ -18,6 +18,7 @@ from .._exports import to_edl, to_otio, to_srt, to_vtt
 from .._shots import Shot, parse_analysis
 from .._store import Store, StoredAnswer
 from .._timeline import shot_ranges, snap
+from ._inputs import safe_part
 from ._output import OutputFolder, suffix
 from ._usage import UsageError
 
@@ -114,8 +115,8 @@ def _probe(source: str) -> tuple[float | None, float | None]:
 
 def _name(answer: StoredAnswer, taken: set[str]) -> str:
     """``ad``, or ``ad.ja`` for another locale; a short hash when two videos share a name."""
-    stem = Path(answer.source.split("?")[0]).stem or "video"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:80]
+    # The analyse command's rule, so a name never climbs out, hides, or is shared by two.
+    safe = safe_part(Path(answer.source.split("?")[0]).stem or "video")
     name = safe + suffix(answer.locale, "")
     if name in taken:
         digest = hashlib.sha256(f"{answer.identity}|{answer.locale}".encode()).hexdigest()[:8]
