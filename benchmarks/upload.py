@@ -8,7 +8,9 @@ Three ways, each run in a fresh client process, against a server in another proc
   Content-Length: what the loopback, aiohttp and the server allow at best.
 
 The three are interleaved run by run (this machine's speed drifts), and every ratio is
-the median (min–max) of ``--repeat`` paired runs. Memory is the peak RSS growth over the
+the median (min–max) of ``--repeat`` paired runs. A run uploads at least ``RUN_BYTES``
+(the file again and again, ``count`` always in flight): one 30 MiB upload to the raw sink
+takes 15 ms, too short for the noise not to decide the ratio. Memory is the peak RSS growth over the
 state after a warm-up call, with the peak reset first (``/proc/self/clear_refs``): a
 child process inherits its parent's ``ru_maxrss``, which hides any growth under it.
 CPU is the client process's own (all threads) per GiB of video uploaded.
@@ -62,6 +64,13 @@ ENDPOINT = "/api/sora-2/reverse-prompt"
 VARIANTS = ("nanoreverse", "vendor", "limit")
 WARM_UP = "https://www.youtube.com/watch?v=W-15-UmGP5s"
 SLICE = 512 * 1024
+RUN_BYTES, QUICK_RUN_BYTES = 1024 * 2**20, 64 * 2**20
+
+
+def uploads_per_run(count: int, size: int, run_bytes: int) -> int:
+    """Enough uploads for ``run_bytes``, a whole number of ``count`` at least once."""
+    rounds = max(1, -(-run_bytes // (count * size)))
+    return rounds * count
 
 
 class Sliced(Payload):
@@ -111,7 +120,9 @@ def _request_json(path: Path) -> bytes:
     return json.dumps({**fields, "videoFile": encoded}).encode()
 
 
-async def worker(variant: str, count: int, path: Path, base_url: str, key: str) -> dict[str, float]:
+async def worker(
+    variant: str, count: int, total: int, path: Path, base_url: str, key: str
+) -> dict[str, float]:
     url = base_url + ENDPOINT
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     prebuilt = _request_json(path) if variant == "limit" else b""
@@ -137,12 +148,18 @@ async def worker(variant: str, count: int, path: Path, base_url: str, key: str) 
                 async with session.post(url, data=Sliced(prebuilt), headers=headers) as response:
                     return await response.text()
 
+            in_flight = asyncio.Semaphore(count)
+
+            async def held() -> str:
+                async with in_flight:
+                    return await one()
+
             baseline = reset_peak_rss()
             cpu, started = cpu_seconds(), time.perf_counter()
-            await asyncio.gather(*(one() for _ in range(count)))
+            await asyncio.gather(*(held() for _ in range(total)))
             wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
             growth = peak_rss_mib() - baseline
-    gib = count * path.stat().st_size / 2**30
+    gib = total * path.stat().st_size / 2**30
     return {
         "throughput_mib_s": gib * 1024 / wall,
         "cpu_s_per_gib": cpu / gib,
@@ -160,12 +177,20 @@ def measure(
     server: AbstractContextManager[Any],
 ) -> Samples:
     samples: Samples = {}
+    run_bytes = QUICK_RUN_BYTES if args.quick else RUN_BYTES
     with server as running:
         for _ in range(args.repeat):
             for count in counts:
+                total = uploads_per_run(count, path.stat().st_size, run_bytes)
                 for variant in VARIANTS:  # interleaved: the machine's drift hits all three alike
                     figures = run_worker(
-                        __file__, variant, str(count), str(path), running.base_url, running.api_key
+                        __file__,
+                        variant,
+                        str(count),
+                        str(total),
+                        str(path),
+                        running.base_url,
+                        running.api_key,
                     )
                     samples.setdefault((variant, count), []).append(figures)
     return samples
@@ -222,6 +247,7 @@ def main() -> None:
     args = arguments(__doc__ or "", default_repeat=7)
     size = (4 if args.quick else 30) * 1024 * 1024
     counts = (1, 4) if args.quick else (1, 4, 16)
+    run_mib = (QUICK_RUN_BYTES if args.quick else RUN_BYTES) // 2**20
     texts, out = [], {}
     with tempfile.TemporaryDirectory() as folder:
         path = make_mp4(Path(folder) / "video.mp4", size)
@@ -240,8 +266,8 @@ def main() -> None:
                 figures[str(row[0])] = figure
             texts.append(
                 table(
-                    f"Upload of a {size // 2**20} MiB MP4 to {label}; medians of {args.repeat} "
-                    "paired runs, ratios as median (min–max)",
+                    f"Upload of a {size // 2**20} MiB MP4 to {label}, ≥ {run_mib} MiB a run; "
+                    f"medians of {args.repeat} paired runs, ratios as median (min–max)",
                     HEADER,
                     rows,
                 )
@@ -252,7 +278,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        variant, count, path, base_url, key = sys.argv[2:7]
-        print(json.dumps(asyncio.run(worker(variant, int(count), Path(path), base_url, key))))
+        variant, count, total, path, base_url, key = sys.argv[2:8]
+        figures = worker(variant, int(count), int(total), Path(path), base_url, key)
+        print(json.dumps(asyncio.run(figures)))
     else:
         main()
