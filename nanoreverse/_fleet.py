@@ -166,11 +166,10 @@ class RedisLimiter:
             # every twentieth of a window cost up to 10 round trips per call for nothing.
             await asyncio.sleep(wait)
 
-    def sent(self, slot: SharedSlot, at: float | None = None) -> None:
+    def sent(self, slot: SharedSlot) -> None:
         """The request is fully sent: its place is dated from now (on the Redis clock)."""
         if slot.sent_ms is None:
-            at = self._clock() if at is None else at
-            slot.sent_ms = slot.server_ms + (at - slot.local) * 1000
+            slot.sent_ms = slot.server_ms + (self._clock() - slot.local) * 1000
 
     def release(self, slot: SharedSlot) -> None:
         """The call never reached the server: give its place back."""

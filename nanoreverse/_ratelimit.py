@@ -34,7 +34,7 @@ class RateLimiter(Protocol):
     async def acquire(self, on_wait: Callable[[float], None] | None = None) -> Any:
         """Wait until a call may start; returns its slot."""
 
-    def sent(self, slot: Any, at: float | None = None) -> None:
+    def sent(self, slot: Any) -> None:
         """The slot's request is fully sent."""
 
     def release(self, slot: Any) -> None:
@@ -198,12 +198,12 @@ class Limiter:
             with anyio.move_on_after(wait if math.isfinite(wait) else 3600.0):
                 await event.wait()
 
-    def sent(self, slot: Slot, at: float | None = None) -> None:
+    def sent(self, slot: Slot) -> None:
         """The call's request is fully sent (the server has counted it)."""
         if self.rate is None:
             return
         if slot.sent_at is None:
-            slot.sent_at = self._clock() if at is None else at
+            slot.sent_at = self._clock()
             self._notify()
 
     def release(self, slot: Slot) -> None:
@@ -222,8 +222,8 @@ class Limiter:
         """
         if self.rate is None:
             return
+        self.sent(slot)
         now = self._clock()
-        self.sent(slot, now)
         slot.accepted = accepted
         if not accepted and slot in self._slots:
             self._slots.remove(slot)  # the server did not count a call it refused
