@@ -213,7 +213,7 @@ class AsyncClient:
         record = CallRecord()
 
         async def opener() -> Answer:
-            prepared = await self._prepare(source, chosen)
+            prepared = await self._prepare(source)
             call = Call(source, chosen, prepared, record)
 
             async def send() -> Answer:
@@ -227,14 +227,14 @@ class AsyncClient:
 
         return AnalysisStream(opener, source=source, locale=chosen, record=record)
 
-    async def _prepare(self, source: SourceLike, locale: str | None = None) -> Prepared:
-        """Run every check that needs no network: key, locale, and the source itself."""
+    async def _prepare(self, source: SourceLike) -> Prepared:
+        """Run every check that needs no network and is not done yet: the key, and the
+        source itself (the locale was checked when the stream was made)."""
         if not self._api_key:
             raise AuthenticationError(
                 f"no API key: pass api_key= to AsyncClient or set {API_KEY_ENV}",
                 preflight=True,
             )
-        check_locale(locale or self.locale)
         return await as_source(source).prepare()
 
     async def _send_with_retries(self, call: Call, hooks: CallHooks) -> HTTPAnswer:
