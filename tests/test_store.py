@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import sqlite3
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -286,6 +290,37 @@ async def test_an_unusable_sqlite_file_is_a_store_error_and_nothing_is_paid(
         with pytest.raises(nr.StoreError):
             await client.analyze(YT).text()
     assert not emulator.requests
+
+
+def test_an_answer_stored_just_before_its_process_is_killed_is_kept(tmp_path: Path) -> None:
+    # Commits do not wait for the disk, yet nothing a killed process committed is lost:
+    # only the machine's power going could take it back.
+    path = tmp_path / "analyses.sqlite"
+    child = textwrap.dedent(
+        f"""
+        import asyncio, os, signal
+        import nanoreverse as nr
+        from nanoreverse._store import Claimed, StoreKey
+
+        async def main():
+            store = nr.SQLiteStore({str(path)!r})
+            key = StoreKey("scope", "yt:abcdefghijk", "en")
+            assert isinstance(await store.lookup(key, "owner"), Claimed)
+            await store.finish(key, "owner", "| 1 | kept |", source="link")
+            os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint, no exit handler
+
+        asyncio.run(main())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    assert (tmp_path / "analyses.sqlite-wal").stat().st_size > 0  # still only in the log
+
+    async def read_back() -> object:
+        async with nr.SQLiteStore(path) as store:
+            return await store.lookup(StoreKey("scope", "yt:abcdefghijk", "en"), "someone else")
+
+    assert asyncio.run(read_back()) == Hit("| 1 | kept |")
 
 
 async def test_the_api_key_is_in_no_store_file_key_or_value(

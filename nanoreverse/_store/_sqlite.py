@@ -5,6 +5,12 @@ SQLite's write lock, so two processes can never both find the key free; storing 
 answer ends the claim in the same statement (a trigger). Each statement is one trip to
 aiosqlite's thread, which is most of what a store costs a call. Times are wall-clock,
 because leases are compared across processes.
+
+Commits do not wait for the disk (``synchronous = NORMAL``, SQLite's advice for WAL
+mode): a process killed at any moment loses nothing it committed, and the file is never
+corrupted, but a power cut or a crash of the machine may take back the last seconds'
+answers, as Redis loses what it had not yet written. Waiting for the disk at every
+answer tripled what the store costs a miss (0.27 → 0.6–0.7 ms of client CPU).
 """
 
 from __future__ import annotations
@@ -84,38 +90,43 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path, *, lease: float = DEFAULT_LEASE) -> None:
         self.path = Path(path)
         self.lease = check_lease(lease)
+        # One connection serves every task of the process: aiosqlite runs its statements
+        # one after another, and no statement needs another's company in a transaction.
         self._db: aiosqlite.Connection | None = None
-        # One connection serves every task of the process: a transaction must not
-        # interleave with another task's statements.
-        self._lock: anyio.Lock | None = None
+        self._connecting: anyio.Lock | None = None
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
     async def _connection(self) -> aiosqlite.Connection:
         if self._db is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create {self.path.parent}: {exc.strerror}") from None
-            db = await aiosqlite.connect(self.path, isolation_level=None, timeout=30.0)
-            try:
-                await db.execute("PRAGMA busy_timeout = 30000")
-                await db.execute("PRAGMA journal_mode = WAL")
-                await db.executescript(_SCHEMA)
-            except BaseException:
-                await db.close()
-                raise
-            self._db = db
+            if self._connecting is None:
+                self._connecting = anyio.Lock()
+            async with self._connecting:  # the first calls arrive together: connect once
+                if self._db is None:
+                    self._db = await self._connect()
         return self._db
 
-    async def _run(self, what: str, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Every access goes through here, one at a time; SQLite's errors become one typed error."""
-        if self._lock is None:
-            self._lock = anyio.Lock()
+    async def _connect(self) -> aiosqlite.Connection:
         try:
-            async with self._lock:
-                return await work(await self._connection())
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {self.path.parent}: {exc.strerror}") from None
+        db = await aiosqlite.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            await db.execute("PRAGMA busy_timeout = 30000")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.executescript(_SCHEMA)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def _run(self, what: str, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Every access goes through here; SQLite's errors become one typed error."""
+        try:
+            return await work(await self._connection())
         except sqlite3.Error as exc:
             raise StoreError(f"the store {self.path} could not {what}: {exc}") from exc
 
