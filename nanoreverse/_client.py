@@ -30,7 +30,6 @@ from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT,
-    ENDPOINT,
     Backoff,
     RateLimit,
     Timeout,
@@ -98,7 +97,6 @@ class AsyncClient:
         self._backoff = backoff
         self._retry = RetryPolicy(max_retries, backoff, sleep=clock.sleep)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
-        self._url = self.base_url + ENDPOINT
         self._http = HTTPSettings(proxy, ssl, trust_env)
         if session is not None and not self._http.default:
             raise ValueError(
@@ -181,7 +179,9 @@ class AsyncClient:
         if self._closed:
             raise RuntimeError("this AsyncClient is closed; make a new one")
         if self._session is None:
-            self._session = self._http.session(self._url, keepalive=self.timeout.keepalive)
+            self._session = self._http.session(
+                self._requester.url, keepalive=self.timeout.keepalive
+            )
         return self._session
 
     # -- one video ----------------------------------------------------------------------

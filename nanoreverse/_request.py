@@ -37,7 +37,7 @@ class Requester:
         check_hook("on_request", on_request)
         check_hook("on_response", on_response)
         self._base_url = base_url
-        self._url = base_url + ENDPOINT
+        self.url = base_url + ENDPOINT  # the one address every call posts to
         self._api_key = api_key
         self._headers = {
             "Authorization": f"Bearer {api_key}",
@@ -72,7 +72,7 @@ class Requester:
         watch = None
         if self._on_request is not None or self._on_response is not None:
             info = RequestInfo(
-                "POST", self._url, record.attempts, body.size or 0, prepared.upload is not None
+                "POST", self.url, record.attempts, body.size or 0, prepared.upload is not None
             )
             watch = Watch(self._on_request, self._on_response, info)
         try:
@@ -98,7 +98,7 @@ class Requester:
         """The request, and its answer when it is an analysis; else the error it describes."""
         try:
             response = await self._session().post(
-                self._url,
+                self.url,
                 data=body,
                 headers=self._headers,
                 timeout=self._timeout,

@@ -290,3 +290,13 @@ def render_answer(seed: bytes, duration: float, locale: str) -> str:
     total = round(sum(lengths), 1)
     summary = words.summary.format(seconds=f"{total:g}", shots=len(lengths))
     return "\n".join(lines) + f"\n\n## {titles[6]}\n\n{summary}\n"
+
+
+def seeded_answer(
+    seed_source: bytes, locale: str, duration: float | None = None
+) -> tuple[float, str]:
+    """The answer for a link's canonical URL (or a video's bytes) and the length it describes:
+    ``duration`` when known, else a stand-in drawn from the seed."""
+    seed = seed_of(seed_source)
+    duration = duration or duration_from_seed(seed)
+    return duration, render_answer(seed, duration, locale)

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from .._config import ENDPOINT, RateLimit
 from ._accounts import Account
-from ._answers import duration_from_seed, render_answer, seed_of
+from ._answers import seeded_answer
 from ._faults import BAD_GATEWAY_PAGE, Fault, RequestRecord
 from ._respond import cut, error_response, stream_answer
 from ._upload import BodyError, BodyScanner
@@ -129,8 +129,7 @@ class Emulator:
         self, seed_source: bytes, locale: str = "en", duration: float | None = None
     ) -> str:
         """The answer the emulator gives for a video's bytes (or a link's canonical URL)."""
-        seed = seed_of(seed_source)
-        return render_answer(seed, duration if duration else duration_from_seed(seed), locale)
+        return seeded_answer(seed_source, locale, duration)[1]
 
     def reset(self) -> None:
         """Forget recorded requests, scripted faults, windows and counters."""

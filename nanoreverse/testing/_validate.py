@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .._config import LOCALES
-from ._answers import duration_from_seed, render_answer, seed_of
+from ._answers import render_answer, seed_of, seeded_answer
 from ._faults import RequestRecord
 from ._upload import BodyError, BodyScanner
 
@@ -84,6 +84,5 @@ def _link_answer(source: str, url: object, record: RequestRecord, locale: str) -
         if ".invalid" in url or "download-fails" in url:
             raise BodyError("VIDEO_DOWNLOAD_FAILED", "Failed to download the video")
         seed_source = url.encode()
-    seed = seed_of(seed_source)
-    record.video_duration = duration_from_seed(seed)
-    return render_answer(seed, record.video_duration, locale)
+    record.video_duration, answer = seeded_answer(seed_source, locale)
+    return answer
