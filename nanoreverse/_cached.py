@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
-from ._errors import APIError, InvalidInputError, StreamInterruptedError
+from ._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
 from ._sources import Prepared, VideoFile, as_source, identify
 from ._store import Claimed, Held, Hit, Store, StoreKey
 from ._stream import Answer, Call, ReplayedAnswer
@@ -110,16 +110,30 @@ class Claim:
         )
 
     async def settle(self, *, text: str, complete: bool, error: BaseException | None) -> None:
+        """Store the answer, or log the failed attempt. A store that fails here is only
+        logged: the call is made, so its answer (or its own error) is what the caller
+        must get, not a StoreError in its place."""
         if self._renewer is not None:
             self._renewer.cancel()
-        if complete:
-            await self.store.finish(self.key, self.owner, text, source=self.source)
-            return
-        code = error.code if isinstance(error, APIError) else None
-        message = str(error) if error is not None else "closed before the end of the answer"
-        await self.store.abandon(
-            self.key, self.owner, source=self.source, code=code, message=message, partial=text
-        )
+        try:
+            if complete:
+                await self.store.finish(self.key, self.owner, text, source=self.source)
+                return
+            code = error.code if isinstance(error, APIError) else None
+            message = str(error) if error is not None else "closed before the end of the answer"
+            await self.store.abandon(
+                self.key, self.owner, source=self.source, code=code, message=message, partial=text
+            )
+        except StoreError as exc:
+            if complete:
+                logger.warning(
+                    "the answer for %s was received but could not be stored, so a later "
+                    "call may pay for it again: %s",
+                    self.source,
+                    exc,
+                )
+            else:
+                logger.warning("the failed call for %s could not be logged: %s", self.source, exc)
 
 
 async def _renew(store: Store, key: StoreKey, owner: str, holder: weakref.ref[object]) -> None:

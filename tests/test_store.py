@@ -19,7 +19,7 @@ from aiohttp import web
 
 import nanoreverse as nr
 from nanoreverse._store import Hit, StoreKey, scope_of
-from nanoreverse.testing import Emulator, Fault, InstantClock
+from nanoreverse.testing import Emulator, Fault, InstantClock, RedisServer
 
 from .helpers import CLIPS, YT, eventually
 
@@ -198,6 +198,34 @@ async def test_a_dropped_stream_stops_renewing_so_its_claim_is_taken_over(
             assert "| 1 |" in await stream.text()
             assert stream.attempts == 1 and not stream.cached
     assert len(emulator.requests) == 2
+
+
+@pytest.mark.parametrize("ending", ["whole", "broken off"])
+async def test_a_store_lost_mid_answer_costs_the_caller_nothing_it_paid_for(
+    emulator: Emulator, redis_url: str, ending: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The store goes away while the paid answer streams. The caller still gets the whole
+    # answer, or the answer's own error with its text: a StoreError in their place would
+    # throw away what was paid for. The lost record is only logged.
+    if ending == "broken off":
+        emulator.script(Fault.drop_after(300))
+    with RedisServer() as server:
+        client = client_for(emulator, nr.RedisStore(server.url, namespace="lost"))
+        async with client:
+            stream = client.analyze(CLIP)
+            first = await stream.__anext__()
+            server.__exit__(None, None, None)  # redis-server stopped, mid-answer
+            if ending == "whole":
+                text = await stream.text()
+                length = emulator.requests[0].video_duration
+                assert text == emulator.answer_for(CLIP.read_bytes(), duration=length)
+                assert "received but could not be stored" in caplog.text
+            else:
+                with pytest.raises(nr.StreamInterruptedError) as caught:
+                    await stream.text()
+                assert caught.value.partial_text.startswith(first)
+                assert "could not be logged" in caplog.text
+    assert len(emulator.requests) == 1
 
 
 async def test_only_whole_answers_are_stored(
