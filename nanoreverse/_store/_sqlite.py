@@ -10,7 +10,8 @@ Commits do not wait for the disk (``synchronous = NORMAL``, SQLite's advice for 
 mode): a process killed at any moment loses nothing it committed, and the file is never
 corrupted, but a power cut or a crash of the machine may take back the last seconds'
 answers, as Redis loses what it had not yet written. Waiting for the disk at every
-answer tripled what the store costs a miss (0.27 → 0.6–0.7 ms of client CPU).
+answer more than doubled what the store costs a miss (0.27 → 0.6–0.7 ms of client
+CPU).
 """
 
 from __future__ import annotations
