@@ -23,7 +23,8 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from ._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
-from ._sources import Prepared, VideoFile, as_source, identify
+from ._identity import identify
+from ._sources import Prepared, VideoFile, as_source
 from ._store import Claimed, Held, Hit, Store, StoreKey
 from ._stream import Answer, Call, ReplayedAnswer
 
@@ -179,9 +180,11 @@ def _where(source: object) -> str:
     return str(found.path.resolve()) if isinstance(found, VideoFile) else str(found)
 
 
-async def _key(store_scope: str, prepared: Prepared, locale: str, source: object) -> StoreKey:
+async def _key(
+    store: Store, store_scope: str, prepared: Prepared, locale: str, source: object
+) -> StoreKey:
     try:
-        identity = await identify(prepared)
+        identity = await identify(prepared, memo=store)
     except OSError as exc:
         raise InvalidInputError(f"cannot read {source}: {exc.strerror}", preflight=True) from None
     return StoreKey(store_scope, identity, locale)
@@ -196,7 +199,7 @@ async def open_through_store(
     send: Callable[[], Awaitable[Answer]],
 ) -> Answer:
     """The answer for ``call``: stored, followed, or paid for (``send``) and then stored."""
-    key = await _key(scope, call.prepared, call.locale, call.source)
+    key = await _key(store, scope, call.prepared, call.locale, call.source)
     shared = shared_calls.get(key)
     if shared is not None:
         await shared.wait_opened()

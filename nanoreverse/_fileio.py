@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio.to_thread
 
@@ -29,10 +29,18 @@ class Stamp:
     inode: int
     size: int
     mtime_ns: int
+    #: Moved to the present by every write, and by a rename or chmod too: a difference here
+    #: alone does not stop an upload (a renamed file has the same bytes), but a remembered
+    #: sha256 holds only while it is the same (``_identity``).
+    ctime_ns: int = field(default=0, compare=False)
 
     @classmethod
     def of(cls, info: os.stat_result) -> Stamp:
-        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+    def state(self) -> str:
+        """All five, as one text: what a store compares."""
+        return f"{self.device}:{self.inode}:{self.size}:{self.mtime_ns}:{self.ctime_ns}"
 
 
 class NotRegularFile(OSError):

@@ -6,13 +6,10 @@ class the server would, with ``preflight=True``: a mistake costs no credit.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
-
-import anyio.to_thread
 
 from ._config import MAX_UPLOAD_BYTES
 from ._errors import (
@@ -24,7 +21,7 @@ from ._errors import (
     InvalidYouTubeURLError,
 )
 from ._fileio import NotRegularFile, Stamp, open_regular, read_into
-from ._urls import normalise_url, url_kind, video_url_problem, youtube_video_id
+from ._urls import url_kind, video_url_problem, youtube_video_id
 
 
 @dataclass(frozen=True)
@@ -252,46 +249,3 @@ def as_source(value: SourceLike) -> Source:
         f"expected a video source (a path, a URL, or nanoreverse.YouTube/VideoURL/"
         f"VideoFile/VideoBytes), got {type(value).__name__}"
     )
-
-
-# -- what a video *is*: the key under which its analysis is stored ------------------------
-
-
-_HASH_BLOCK = 1 << 20
-
-
-def _sha256_of_file(path: Path) -> str:
-    fd, _ = open_regular(path)
-    digest = hashlib.sha256()
-    # One buffer, refilled: a fresh 1 MiB block per read costs page faults on every block.
-    buffer = bytearray(_HASH_BLOCK)
-    view = memoryview(buffer)
-    try:
-        with os.fdopen(fd, "rb", buffering=0, closefd=False) as handle:
-            while got := handle.readinto(buffer):
-                digest.update(view[:got])
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
-
-
-async def identify(prepared: Prepared) -> str:
-    """What the prepared video *is*: ``sha256:HEX`` of an upload's bytes, ``youtube:ID``, or
-    ``url:`` and the normalised URL. Hashing runs in a worker thread, in one hop.
-
-    >>> await identify(await YouTube("https://youtu.be/W-15-UmGP5s").prepare())  # doctest: +SKIP
-    'youtube:W-15-UmGP5s'
-    """
-    upload = prepared.upload
-    if upload is None:
-        url = prepared.fields["videoUrl"]
-        if prepared.fields["videoSource"] == "youtube":
-            return f"youtube:{youtube_video_id(url)}"
-        return f"url:{normalise_url(url)}"
-    if upload.data is not None:
-        data = upload.data
-        digest = await anyio.to_thread.run_sync(lambda: hashlib.sha256(data).hexdigest())
-    else:
-        assert upload.path is not None
-        digest = await anyio.to_thread.run_sync(_sha256_of_file, upload.path)
-    return f"sha256:{digest}"

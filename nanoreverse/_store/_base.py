@@ -6,6 +6,9 @@ log of failed or interrupted attempts. One call goes: ``lookup`` (a hit, a fresh
 or a claim held elsewhere), then for a claim ``renew`` while the answer streams and
 ``finish`` (the whole answer) or ``abandon`` (an error, or partial text never served).
 Every decision that two processes could race on is one atomic step of the backend.
+
+A store on one machine also remembers what each local file is (its sha256), beside the
+file's stamp, so that a file named before is not read again (``_identity``).
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import abc
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Literal
+
+from .._fileio import Stamp
 
 #: Seconds a claim lasts unless renewed; the holder renews it every third of that.
 DEFAULT_LEASE = 30.0
@@ -113,6 +119,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
         """The failed or interrupted attempts logged for a key: (code, message, partial)."""
+
+    async def recall_identity(self, path: Path, stamp: Stamp) -> str | None:
+        """What the file at ``path`` (absolute) was named when it had this very stamp, if
+        remembered. This one remembers nothing: a store shared between machines could not
+        tell one machine's file from another's with the same name and stamp."""
+        return None
+
+    async def remember_identity(self, path: Path, stamp: Stamp, identity: str) -> None:
+        """Remember what the file at ``path`` is while it keeps ``stamp``."""
+        return None  # as recall_identity says
 
     @abc.abstractmethod
     async def aclose(self) -> None:

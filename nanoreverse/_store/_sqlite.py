@@ -4,7 +4,8 @@ A claim is taken by one ``INSERT … ON CONFLICT … RETURNING`` statement, atom
 SQLite's write lock, so two processes can never both find the key free; storing an
 answer ends the claim in the same statement (a trigger). Each statement is one trip to
 aiosqlite's thread, which is most of what a store costs a call. Times are wall-clock,
-because leases are compared across processes.
+because leases are compared across processes. A file's remembered sha256 is keyed by
+its path as bytes (``os.fsencode``): a name that is not valid UTF-8 is still a name.
 
 Commits do not wait for the disk (``synchronous = NORMAL``, SQLite's advice for WAL
 mode): a process killed at any moment loses nothing it committed, and the file is never
@@ -16,6 +17,7 @@ CPU).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +28,7 @@ import aiosqlite
 import anyio
 
 from .._errors import StoreError
+from .._fileio import Stamp
 from ._base import (
     DEFAULT_LEASE,
     Claimed,
@@ -54,6 +57,9 @@ CREATE TABLE IF NOT EXISTS attempts (
     scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
     source TEXT NOT NULL, code TEXT, message TEXT NOT NULL, partial TEXT NOT NULL,
     at REAL NOT NULL, owner TEXT NOT NULL);
+-- What each local file is (its sha256), while it keeps the stamp ("dev:ino:size:mtime:ctime").
+CREATE TABLE IF NOT EXISTS identities (
+    path BLOB PRIMARY KEY, stamp TEXT NOT NULL, identity TEXT NOT NULL);
 -- Storing an answer, or logging an attempt, ends its owner's claim in the same statement.
 CREATE TRIGGER IF NOT EXISTS answer_ends_claim AFTER INSERT ON answers BEGIN
     DELETE FROM claims WHERE scope = NEW.scope AND identity = NEW.identity
@@ -201,6 +207,19 @@ class SQLiteStore(Store):
         query = f"SELECT code, message, partial FROM attempts WHERE {_KEY} ORDER BY at"
         rows = await self._run("list attempts", lambda db: _all(db, query, _key(key)))
         return [(row[0], row[1], row[2]) for row in rows]
+
+    async def recall_identity(self, path: Path, stamp: Stamp) -> str | None:
+        """What the file at ``path`` was named when it had this very stamp, if remembered."""
+        query = "SELECT identity FROM identities WHERE path = ? AND stamp = ?"
+        parameters = (os.fsencode(path), stamp.state())
+        found = await self._run("look up a file", lambda db: _one(db, query, parameters))
+        return None if found is None else str(found[0])
+
+    async def remember_identity(self, path: Path, stamp: Stamp, identity: str) -> None:
+        """Remember what the file at ``path`` is while it keeps ``stamp`` (one row a path)."""
+        insert = "INSERT OR REPLACE INTO identities VALUES (?, ?, ?)"
+        row = (os.fsencode(path), stamp.state(), identity)
+        await self._run("remember a file", lambda db: db.execute(insert, row))
 
     async def aclose(self) -> None:
         db, self._db = self._db, None

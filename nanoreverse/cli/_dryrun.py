@@ -6,7 +6,7 @@ import argparse
 import collections
 
 from .._errors import APIError
-from .._sources import identify
+from .._identity import identify
 from .._store import Store, StoreKey
 from ._inputs import Item
 from ._output import OutputFolder, suffix
@@ -17,7 +17,7 @@ async def plan_for(item: Item, store: Store, scope: str, locale: str, force: boo
     """What a run would do with one video: ``refused: why``, ``stored``, ``claimed`` or ``pay``."""
     try:
         prepared = await item.source.prepare()
-        identity = await identify(prepared)
+        identity = await identify(prepared, memo=store)
     except APIError as exc:
         return f"refused: {exc.message}"
     except OSError as exc:
