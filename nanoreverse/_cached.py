@@ -24,7 +24,7 @@ import anyio
 
 from ._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
 from ._identity import identify
-from ._sources import Prepared, VideoFile, as_source
+from ._sources import VideoFile, as_source
 from ._store import Claimed, Held, Hit, Store, StoreKey
 from ._stream import Answer, Call, ReplayedAnswer
 
@@ -180,14 +180,13 @@ def _where(source: object) -> str:
     return str(found.path.resolve()) if isinstance(found, VideoFile) else str(found)
 
 
-async def _key(
-    store: Store, store_scope: str, prepared: Prepared, locale: str, source: object
-) -> StoreKey:
+async def _key(store: Store, scope: str, call: Call, refresh: bool) -> StoreKey:
     try:
-        identity = await identify(prepared, memo=store)
+        identity = await identify(call.prepared, memo=store, reread=refresh)
     except OSError as exc:
-        raise InvalidInputError(f"cannot read {source}: {exc.strerror}", preflight=True) from None
-    return StoreKey(store_scope, identity, locale)
+        reason = f"cannot read {call.source}: {exc.strerror}"
+        raise InvalidInputError(reason, preflight=True) from None
+    return StoreKey(scope, identity, call.locale)
 
 
 async def open_through_store(
@@ -199,7 +198,7 @@ async def open_through_store(
     send: Callable[[], Awaitable[Answer]],
 ) -> Answer:
     """The answer for ``call``: stored, followed, or paid for (``send``) and then stored."""
-    key = await _key(store, scope, call.prepared, call.locale, call.source)
+    key = await _key(store, scope, call, refresh)
     shared = shared_calls.get(key)
     if shared is not None:
         await shared.wait_opened()

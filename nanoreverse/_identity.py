@@ -11,7 +11,9 @@ but the kernel sets it (``touch`` and ``cp -p`` restore mtime, never ctime). A f
 remembered only when its ctime was already a few seconds in the past when the hashing
 began: any write from then on, even one in the middle of the read, sets a ctime the
 remembered stamp does not have, also on a file system that keeps times in coarse steps
-(2 s on FAT). Git trusts its index on the same grounds.
+(2 s on FAT). Git trusts its index on the same grounds, and has the same blind spot: a
+file system that shows no ctime of its own (sshfs shows the mtime) does not see a file
+rewritten with its old size and mtime put back.
 """
 
 from __future__ import annotations
@@ -53,10 +55,11 @@ def _sha256_of_file(path: Path) -> tuple[str, Stamp]:
     return digest.hexdigest(), Stamp.of(info)
 
 
-async def identify(prepared: Prepared, memo: Store | None = None) -> str:
+async def identify(prepared: Prepared, memo: Store | None = None, *, reread: bool = False) -> str:
     """What the prepared video *is*: ``sha256:HEX`` of an upload's bytes, ``youtube:ID``, or
     ``url:`` and the normalised URL. Hashing runs in a worker thread, in one hop; with a
-    ``memo`` (a store), a file it has named before, unchanged since, is not read at all.
+    ``memo`` (a store), a file it has named before, unchanged since, is not read at all,
+    unless ``reread`` (a call that asks the API again trusts nothing it remembers).
 
     >>> await identify(await YouTube("https://youtu.be/W-15-UmGP5s").prepare())  # doctest: +SKIP
     'youtube:W-15-UmGP5s'
@@ -73,8 +76,10 @@ async def identify(prepared: Prepared, memo: Store | None = None) -> str:
         return f"sha256:{digest}"
     assert upload.path is not None and upload.stamp is not None
     where = upload.path.absolute()
-    if memo is not None and (known := await memo.recall_identity(where, upload.stamp)):
-        return known
+    if memo is not None and not reread:
+        known = await memo.recall_identity(where, upload.stamp)
+        if known is not None:
+            return known
     started_ns = wall_ns()
     digest, stamp = await anyio.to_thread.run_sync(_sha256_of_file, upload.path)
     identity = f"sha256:{digest}"

@@ -90,6 +90,28 @@ async def test_a_file_rewritten_with_its_old_size_and_mtime_is_read_again(
     assert len(hashed) == 2
 
 
+@pytest.mark.usefixtures("settled")
+async def test_asking_again_trusts_nothing_remembered(
+    emulator: Emulator, tmp_path: Path, hashed: list[Path]
+) -> None:
+    # A memory gone wrong (here planted) is mended by the call that asks the API again.
+    video = copy_of(CLIPS[0], tmp_path)
+    stamp = Stamp.of(os.stat(video))
+    async with (
+        nr.SQLiteStore(tmp_path / "analyses.sqlite") as store,
+        nr.AsyncClient(
+            emulator.api_key, base_url=emulator.base_url, store=store, clock=InstantClock()
+        ) as client,
+    ):
+        await store.remember_identity(video.absolute(), stamp, "sha256:planted")
+        await client.analyze(video, refresh=True).text()
+        assert await store.recall_identity(video.absolute(), stamp) == sha256_of(video)
+        again = client.analyze(video)
+        await again.text()
+        assert again.cached
+    assert hashed == [video]
+
+
 async def test_a_file_changed_moments_ago_is_not_remembered(
     tmp_path: Path, hashed: list[Path]
 ) -> None:
