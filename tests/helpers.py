@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nanoreverse as nr
+from nanoreverse.testing import Emulator, InstantClock
 
 DATA = Path(__file__).parent / "data"
 CLIPS = sorted(DATA.glob("*.mp4"))
@@ -123,3 +124,15 @@ def make_colour_clip(path: Path, *, fps: int = 10, size: tuple[int, int] = (160,
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+def client_for(emulator: Emulator, store: nr.Store | None, **kwargs: object) -> nr.AsyncClient:
+    """A client of the in-process emulator through ``store``: no limit, no real waits."""
+    return nr.AsyncClient(
+        emulator.api_key,
+        base_url=emulator.base_url,
+        rate_limit=None,
+        clock=InstantClock(),
+        store=store,
+        **kwargs,  # type: ignore[arg-type]
+    )

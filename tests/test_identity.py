@@ -15,9 +15,9 @@ import nanoreverse as nr
 from nanoreverse import _identity
 from nanoreverse._fileio import Stamp
 from nanoreverse._identity import identify
-from nanoreverse.testing import Emulator, InstantClock
+from nanoreverse.testing import Emulator
 
-from .helpers import CLIPS
+from .helpers import CLIPS, client_for
 
 
 @pytest.fixture
@@ -60,9 +60,7 @@ async def test_a_rerun_reads_no_file_it_has_named_before(
     videos = [copy_of(clip, tmp_path) for clip in CLIPS]
     for run in ("pays", "re-run"):
         store = nr.SQLiteStore(tmp_path / "analyses.sqlite")  # a new process's, on the same file
-        async with nr.AsyncClient(
-            emulator.api_key, base_url=emulator.base_url, store=store, clock=InstantClock()
-        ) as client:
+        async with client_for(emulator, store) as client:
             async with client.analyze_many(videos) as results:
                 outcomes = [result async for result in results]
         assert all(result.ok for result in outcomes)
@@ -99,9 +97,7 @@ async def test_asking_again_trusts_nothing_remembered(
     stamp = Stamp.of(os.stat(video))
     async with (
         nr.SQLiteStore(tmp_path / "analyses.sqlite") as store,
-        nr.AsyncClient(
-            emulator.api_key, base_url=emulator.base_url, store=store, clock=InstantClock()
-        ) as client,
+        client_for(emulator, store) as client,
     ):
         await store.remember_identity(video.absolute(), stamp, "sha256:planted")
         await client.analyze(video, refresh=True).text()

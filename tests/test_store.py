@@ -19,24 +19,13 @@ from aiohttp import web
 
 import nanoreverse as nr
 from nanoreverse._store import Hit, StoreKey, scope_of
-from nanoreverse.testing import Emulator, Fault, InstantClock, RedisServer
+from nanoreverse.testing import Emulator, Fault, RedisServer
 
-from .helpers import CLIPS, YT, eventually
+from .helpers import CLIPS, YT, client_for, eventually
 
 CLIP = CLIPS[0]
 
 StoreFactory = Callable[..., nr.Store]
-
-
-def client_for(emulator: Emulator, store: nr.Store | None, **kwargs: object) -> nr.AsyncClient:
-    return nr.AsyncClient(
-        emulator.api_key,
-        base_url=emulator.base_url,
-        rate_limit=None,
-        clock=InstantClock(),
-        store=store,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 def paid(emulator: Emulator) -> int:
