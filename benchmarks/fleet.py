@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import nanoreverse as nr
-from nanoreverse._fleet import RedisLimiter
+from nanoreverse._limits.shared import RedisLimiter
 from nanoreverse.testing import EmulatorProcess, RedisServer
 
 sys.path.insert(0, str(Path(__file__).parent))

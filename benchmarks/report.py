@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import nanoreverse as nr
+from nanoreverse._answer.timeline import shot_ranges
 from nanoreverse._store import StoreKey
-from nanoreverse._timeline import shot_ranges
 from nanoreverse.report import build_report
 from nanoreverse.report._frames import frames_at, video_length
 from nanoreverse.testing._videos import make_video

@@ -32,8 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nanoreverse as nr
-from nanoreverse import _identity
-from nanoreverse._identity import identify
+from nanoreverse._store import identity as _identity
+from nanoreverse._store.identity import identify
 from nanoreverse.testing import EmulatorProcess, RedisServer
 
 sys.path.insert(0, str(Path(__file__).parent))

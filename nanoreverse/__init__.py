@@ -9,7 +9,19 @@
 
 import types
 
-from ._batch_results import BatchResults
+from ._answer.shots import Analysis, Shot, parse_analysis
+from ._batch.events import (
+    BatchStats,
+    Chunk,
+    Event,
+    Finished,
+    Queued,
+    RateLimited,
+    Result,
+    Retrying,
+    Started,
+)
+from ._batch.results import BatchResults
 from ._client import AsyncClient
 from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout, __version__
 from ._errors import (
@@ -34,23 +46,11 @@ from ._errors import (
     VideoDownloadError,
     VideoProcessingError,
 )
-from ._http import RequestInfo, ResponseInfo
-from ._results import (
-    BatchStats,
-    Chunk,
-    Event,
-    Finished,
-    Queued,
-    RateLimited,
-    Result,
-    Retrying,
-    Started,
-)
-from ._shots import Analysis, Shot, parse_analysis
-from ._sources import Source, SourceLike, VideoBytes, VideoFile, VideoURL, YouTube, as_source
+from ._sources.kinds import Source, SourceLike, VideoBytes, VideoFile, VideoURL, YouTube, as_source
 from ._store import RedisStore, SQLiteStore, Store
-from ._stream import AnalysisStream
 from ._sync import Client, Results, Stream
+from ._transport.http import RequestInfo, ResponseInfo
+from ._transport.stream import AnalysisStream
 
 __all__ = [
     "LOCALES",

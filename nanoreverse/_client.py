@@ -19,9 +19,9 @@ from typing import Any
 
 import aiohttp
 
-from ._batch import analyze_many as _analyze_many
-from ._batch_results import BatchResults
-from ._cached import Shared, open_through_store
+from ._batch.events import Event
+from ._batch.results import BatchResults
+from ._batch.run import analyze_many as _analyze_many
 from ._clock import REAL_CLOCK, Clock
 from ._config import (
     API_KEY_ENV,
@@ -41,15 +41,23 @@ from ._errors import (
     AuthenticationError,
     NanoReverseError,
 )
-from ._http import Hook, HTTPSettings, ResponseHook
-from ._ratelimit import make_limiter
-from ._request import Requester
-from ._results import Event
-from ._retry import RetryPolicy, is_refusal
-from ._sources import Prepared, Source, SourceLike, as_source
+from ._limits.local import make_limiter
+from ._sources.kinds import Prepared, Source, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
-from ._stream import NO_HOOKS, AnalysisStream, Answer, Call, CallHooks, CallRecord, HTTPAnswer
-from ._wire import describe
+from ._store.through import Shared, open_through_store
+from ._transport.attempt import Requester
+from ._transport.errors import describe
+from ._transport.http import Hook, HTTPSettings, ResponseHook
+from ._transport.retry import RetryPolicy, is_refusal
+from ._transport.stream import (
+    NO_HOOKS,
+    AnalysisStream,
+    Answer,
+    Call,
+    CallHooks,
+    CallRecord,
+    HTTPAnswer,
+)
 
 logger = logging.getLogger("nanoreverse")
 # A library speaks only where the application has set up logging.

@@ -119,7 +119,7 @@ class RateLimit:
     def __repr__(self) -> str:
         text = f"RateLimit(calls={self.calls}, per={self.per}, margin={self.margin}"
         if self.shared is not None:
-            from ._store._redis import redact
+            from ._redis import redact
 
             text += f", shared={redact(self.shared)!r}, namespace={self.namespace!r}"
         return text + ")"

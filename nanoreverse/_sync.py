@@ -21,12 +21,12 @@ from typing import Any, TypeVar
 import anyio
 from anyio.from_thread import BlockingPortal
 
-from ._batch_results import BatchResults
+from ._answer.shots import Analysis, Shot
+from ._batch.events import BatchStats, Result
+from ._batch.results import BatchResults
 from ._client import AsyncClient
-from ._results import BatchStats, Result
-from ._shots import Analysis, Shot
-from ._sources import SourceLike
-from ._stream import AnalysisStream
+from ._sources.kinds import SourceLike
+from ._transport.stream import AnalysisStream
 
 T = TypeVar("T")
 

@@ -13,8 +13,9 @@ import anyio.to_thread
 import pytest
 
 import nanoreverse as nr
-from nanoreverse import _body, _fileio
-from nanoreverse._body import PIECE, RequestBody
+from nanoreverse._sources import fileio as _fileio
+from nanoreverse._transport import body as _body
+from nanoreverse._transport.body import PIECE, RequestBody
 from nanoreverse.testing import Emulator, EmulatorProcess
 
 from .helpers import CLIPS, YT, make_mp4, mp4_head

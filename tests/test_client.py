@@ -298,7 +298,7 @@ async def test_own_session_is_closed(emulator: Emulator) -> None:
 
 
 def test_parse_retry_after() -> None:
-    from nanoreverse._retry import parse_retry_after
+    from nanoreverse._transport.retry import parse_retry_after
 
     now = time.time()
     assert parse_retry_after("7") == 7.0

@@ -545,7 +545,7 @@ async def test_max_records_bounds_memory_and_keeps_counters_exact() -> None:
 )
 def test_the_emulators_own_link_rules_agree_with_the_clients(link: str) -> None:
     # Written apart on purpose: a client bug cannot hide behind an emulator sharing it.
-    from nanoreverse._urls import youtube_video_id
+    from nanoreverse._sources.urls import youtube_video_id
     from nanoreverse.testing._validate import youtube_id
 
     assert youtube_id(link) == youtube_video_id(link)

@@ -18,9 +18,9 @@ import srt
 import webvtt
 
 from nanoreverse import Shot
-from nanoreverse._exports import frames, to_edl, to_srt, to_vtt
+from nanoreverse._answer.exports import frames, to_edl, to_srt, to_vtt
+from nanoreverse._answer.timeline import snap
 from nanoreverse._store import StoredAnswer
-from nanoreverse._timeline import snap
 from nanoreverse.cli._export import _name
 from nanoreverse.testing import EmulatorProcess
 

@@ -105,7 +105,7 @@ def test_the_default_keepalive_is_below_every_common_server_idle_limit() -> None
 
 
 async def test_peer_closed_tells_a_closed_connection_from_a_quiet_or_talking_one() -> None:
-    from nanoreverse._body import peer_closed
+    from nanoreverse._transport.body import peer_closed
 
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]

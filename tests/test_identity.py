@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import nanoreverse as nr
-from nanoreverse import _identity
-from nanoreverse._fileio import Stamp
-from nanoreverse._identity import identify
+from nanoreverse._sources.fileio import Stamp
+from nanoreverse._store import identity as _identity
+from nanoreverse._store.identity import identify
 from nanoreverse.testing import Emulator
 
 from .helpers import CLIPS, client_for

@@ -84,3 +84,44 @@ def test_the_type_aliases_are_real_objects() -> None:
     assert isinstance(nr.YouTube(YT), nr.Source)
     assert isinstance("clip.mp4", nr.SourceLike)
     assert isinstance(nr.Queued(0, "a.mp4"), nr.Event)
+
+
+# The library's concerns, lowest first: a module imports only from its own group or a lower
+# one, so each folder can be read knowing only what is below it. The apps on top (cli,
+# report) and the emulator (testing) are users of the library.
+LAYERS = [
+    {"_errors", "_config", "_clock", "_redis"},
+    {"_answer"},
+    {"_sources"},
+    {"_limits"},
+    {"_transport"},
+    {"_store"},
+    {"_batch"},
+    {"_client", "_sync", "__init__"},
+]
+
+
+def layer_of(module: str) -> int | None:
+    parts = module.split(".")
+    group = parts[1] if len(parts) > 1 else "__init__"
+    for index, layer in enumerate(LAYERS):
+        if group in layer:
+            return index
+    return None
+
+
+def test_no_module_imports_from_a_layer_above_its_own() -> None:
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    upward = []
+    for name, path in modules.items():
+        own = layer_of(name)
+        if own is None:
+            continue
+        for target in imports_of(path):
+            theirs = layer_of(target) if target.startswith("nanoreverse") else None
+            if target in modules and theirs is not None and theirs > own:
+                upward.append(f"{name} -> {target}")
+    assert not upward, upward
+    grouped = {layer_of(name) for name in modules}
+    assert None in grouped  # cli, report, testing: apps outside the layers
+    assert set(range(len(LAYERS))) <= grouped, "a layer above names a group that is gone"

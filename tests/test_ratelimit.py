@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._ratelimit import Limiter, Slot
+from nanoreverse._limits.local import Limiter, Slot
 
 
 class Clock:

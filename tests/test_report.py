@@ -17,8 +17,8 @@ import pytest
 pytest.importorskip("av", reason="needs the report extra: pip install -e '.[dev]'")
 
 import nanoreverse as nr
+from nanoreverse._answer.timeline import shot_ranges
 from nanoreverse._store import StoreKey
-from nanoreverse._timeline import shot_ranges
 from nanoreverse.report import NotAnOutputFolder, _build, build_report
 from nanoreverse.report._frames import frames_at, video_length
 

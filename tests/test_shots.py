@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import nanoreverse as nr
-from nanoreverse._columns import FIELDS, map_titles
-from nanoreverse._durations import parse_duration
-from nanoreverse._shots import ShotParser, render_table, split_row
+from nanoreverse._answer.columns import FIELDS, map_titles
+from nanoreverse._answer.durations import parse_duration
+from nanoreverse._answer.shots import ShotParser, render_table, split_row
 from nanoreverse.testing import Emulator
 from nanoreverse.testing._answers import _TITLES
 

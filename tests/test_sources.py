@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._urls import youtube_video_id
+from nanoreverse._sources.urls import youtube_video_id
 
 from .helpers import CLIPS, make_mp4
 

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._stream import AnalysisStream, HTTPAnswer
+from nanoreverse._transport.stream import AnalysisStream, HTTPAnswer
 from nanoreverse.testing import Emulator, Fault
 
 from .helpers import YT

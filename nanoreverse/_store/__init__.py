@@ -1,6 +1,6 @@
 """Stores of finished analyses: the interface, and one module per backend."""
 
-from ._base import (
+from .base import (
     DEFAULT_LEASE,
     Claimed,
     Held,
@@ -11,8 +11,8 @@ from ._base import (
     StoreKey,
     scope_of,
 )
-from ._redis import RedisStore
-from ._sqlite import SQLiteStore
+from .redis import RedisStore
+from .sqlite import SQLiteStore
 
 __all__ = [
     "DEFAULT_LEASE",

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .._answer.shots import parse_analysis
+from .._batch.events import BatchStats, Chunk, Event, Result
 from .._client import AsyncClient
 from .._config import API_KEY_ENV, RateLimit, clean_key
 from .._errors import APIError, NanoReverseError
-from .._results import BatchStats, Chunk, Event, Result
-from .._shots import parse_analysis
 from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, scope_of
 from ._ctrlc import CtrlC, uncancel
 from ._dryrun import dry_run

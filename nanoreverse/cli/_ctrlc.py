@@ -7,7 +7,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 
-from .._batch_results import BatchResults
+from .._batch.results import BatchResults
 
 
 class CtrlC:

@@ -6,8 +6,8 @@ import argparse
 import collections
 
 from .._errors import APIError
-from .._identity import identify
 from .._store import Store, StoreKey
+from .._store.identity import identify
 from ._inputs import Item
 from ._output import OutputFolder, suffix
 from ._usage import EXIT_OK

@@ -14,10 +14,10 @@ from typing import IO, Any
 
 from rich.console import Console
 
-from .._exports import to_edl, to_otio, to_srt, to_vtt
-from .._shots import Shot, parse_analysis
+from .._answer.exports import to_edl, to_otio, to_srt, to_vtt
+from .._answer.shots import Shot, parse_analysis
+from .._answer.timeline import shot_ranges, snap
 from .._store import Store, StoredAnswer
-from .._timeline import shot_ranges, snap
 from ._inputs import safe_part
 from ._output import OutputFolder, suffix
 from ._usage import UsageError

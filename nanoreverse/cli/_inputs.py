@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from .._sources import Source, VideoFile, VideoURL, YouTube, as_source
-from .._urls import normalise_url
+from .._sources.kinds import Source, VideoFile, VideoURL, YouTube, as_source
+from .._sources.urls import normalise_url
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 _MAX_PART = 100

@@ -12,8 +12,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .._batch_results import BatchResults
-from .._results import Event, Finished, RateLimited, Retrying
+from .._batch.events import Event, Finished, RateLimited, Retrying
+from .._batch.results import BatchResults
 
 
 def duration(seconds: float | None) -> str:

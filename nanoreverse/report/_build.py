@@ -17,8 +17,8 @@ from typing import Any
 import jinja2
 from PIL import Image
 
-from .._shots import parse_analysis
-from .._timeline import shot_ranges, timecode
+from .._answer.shots import parse_analysis
+from .._answer.timeline import shot_ranges, timecode
 from ._collect import Video
 from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import anyio
 
-from ._results import Event
-from ._sources import SourceLike
+from .._sources.kinds import SourceLike
+from .events import Event
 
 
 class Call:

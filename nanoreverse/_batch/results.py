@@ -14,8 +14,8 @@ from typing import NoReturn
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from ._batch_control import Control
-from ._results import BatchStats, Result
+from .control import Control
+from .events import BatchStats, Result
 
 
 class BatchResults:

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from ._shots import Shot
+from .shots import Shot
 
 Ranges = Sequence[tuple[float, float]]
 

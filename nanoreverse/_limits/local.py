@@ -22,12 +22,12 @@ from typing import Any, Protocol
 
 import anyio
 
-from ._clock import REAL_CLOCK, Clock
-from ._config import RateLimit
+from .._clock import REAL_CLOCK, Clock
+from .._config import RateLimit
 
 
 class RateLimiter(Protocol):
-    """What the client holds to pace its calls, in-process or shared (``_fleet.py``)."""
+    """What the client holds to pace its calls, in-process or shared (``shared.py``)."""
 
     rate: RateLimit | None
 
@@ -59,7 +59,7 @@ def make_limiter(rate: RateLimit | None, scope: str, clock: Clock = REAL_CLOCK) 
     The shared one keeps its window and pauses on the Redis server's clock, so an
     injected ``clock`` dates only its local bookkeeping there."""
     if rate is not None and rate.shared is not None:
-        from ._fleet import RedisLimiter
+        from .shared import RedisLimiter
 
         return RedisLimiter(rate, scope, clock=clock.now)
     return Limiter(rate, clock=clock.now)

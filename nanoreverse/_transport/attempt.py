@@ -1,6 +1,6 @@
 """One attempt of a call on the wire: a slot from the rate limiter, the request with its
 streamed body, the answer's status checked, and what the limiter and the user's hooks are
-told of the outcome. The client decides whether to try again (``_retry.py``)."""
+told of the outcome. The client decides whether to try again (``retry.py``)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 import aiohttp
 
-from ._body import RequestBody
-from ._config import ENDPOINT, Timeout, __version__
-from ._errors import APIError, error_from_response
-from ._http import Hook, RequestInfo, ResponseHook, Watch, check_hook
-from ._ratelimit import RateLimiter
-from ._sources import Prepared
-from ._stream import CallHooks, CallRecord, HTTPAnswer
-from ._wire import FAILURES, describe, error_from, is_error_object, read_head, request_error
+from .._config import ENDPOINT, Timeout, __version__
+from .._errors import APIError, error_from_response
+from .._limits.local import RateLimiter
+from .._sources.kinds import Prepared
+from .body import RequestBody
+from .errors import FAILURES, describe, error_from, is_error_object, read_head, request_error
+from .http import Hook, RequestInfo, ResponseHook, Watch, check_hook
+from .stream import CallHooks, CallRecord, HTTPAnswer
 
 
 class Requester:

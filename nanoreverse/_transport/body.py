@@ -28,9 +28,9 @@ from collections.abc import Callable
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
-from ._errors import APIConnectionError, APITimeoutError, InvalidInputError
-from ._fileio import Stamp, open_regular, read_into
-from ._sources import Prepared, Upload
+from .._errors import APIConnectionError, APITimeoutError, InvalidInputError
+from .._sources.fileio import Stamp, open_regular, read_into
+from .._sources.kinds import Prepared, Upload
 
 _fast_b64encode: Callable[[bytes | memoryview], bytes] | None
 try:  # SIMD base64, ten times binascii or more; the output is byte for byte the same

@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
-from ._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
-from ._identity import identify
-from ._sources import VideoFile, as_source
-from ._store import Claimed, Held, Hit, Store, StoreKey
-from ._stream import Answer, Call, ReplayedAnswer
+from .._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
+from .._sources.kinds import VideoFile, as_source
+from .._transport.stream import Answer, Call, ReplayedAnswer
+from . import Claimed, Held, Hit, Store, StoreKey
+from .identity import identify
 
 logger = logging.getLogger("nanoreverse")
 

@@ -7,9 +7,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from ._errors import APIConnectionError, NanoReverseError, StreamInterruptedError
-from ._shots import Analysis, parse_analysis
-from ._sources import SourceLike
+from .._answer.shots import Analysis, parse_analysis
+from .._errors import APIConnectionError, NanoReverseError, StreamInterruptedError
+from .._sources.kinds import SourceLike
 
 
 @dataclass

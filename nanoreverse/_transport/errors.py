@@ -18,7 +18,7 @@ import json
 
 import aiohttp
 
-from ._errors import (
+from .._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -27,7 +27,7 @@ from ._errors import (
     StreamTimeoutError,
     error_from_response,
 )
-from ._retry import parse_retry_after
+from .retry import parse_retry_after
 
 #: What aiohttp raises for a failed connection, request or read.
 FAILURES = (aiohttp.ClientError, asyncio.TimeoutError)

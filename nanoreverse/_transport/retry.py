@@ -28,8 +28,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential, wait_random
 
-from ._config import Backoff
-from ._errors import APIConnectionError, APIError, NanoReverseError
+from .._config import Backoff
+from .._errors import APIConnectionError, APIError, NanoReverseError
 
 T = TypeVar("T")
 

@@ -28,8 +28,8 @@ import aiosqlite
 import anyio
 
 from .._errors import StoreError
-from .._fileio import Stamp
-from ._base import (
+from .._sources.fileio import Stamp
+from .base import (
     DEFAULT_LEASE,
     Claimed,
     Held,

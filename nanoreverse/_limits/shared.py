@@ -1,6 +1,6 @@
 """One key's rate limit shared by every process and machine that uses it, on Redis.
 
-The same rules as the in-process :class:`~nanoreverse._ratelimit.Limiter`, with the state
+The same rules as the in-process :class:`~nanoreverse._limits.local.Limiter`, with the state
 in Redis so that every process sees it: the sliding window of calls, the pause a 429 (or
 503) sets for everyone, and the limit learned when the server's turned out lower than
 configured. Each decision is one Lua script (atomic, one round trip) that reads the
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ._config import RateLimit
-from ._store._redis import RedisConnection
+from .._config import RateLimit
+from .._redis import RedisConnection
 
 logger = logging.getLogger("nanoreverse")
 

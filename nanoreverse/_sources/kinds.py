@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 
-from ._config import MAX_UPLOAD_BYTES
-from ._errors import (
+from .._config import MAX_UPLOAD_BYTES
+from .._errors import (
     FileTooLargeError,
     InvalidFormatError,
     InvalidInputError,
@@ -20,8 +20,8 @@ from ._errors import (
     InvalidVideoURLError,
     InvalidYouTubeURLError,
 )
-from ._fileio import NotRegularFile, Stamp, open_regular, read_into
-from ._urls import url_kind, video_url_problem, youtube_video_id
+from .fileio import NotRegularFile, Stamp, open_regular, read_into
+from .urls import url_kind, video_url_problem, youtube_video_id
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,17 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
-from ._batch_control import Budget, Call, Control, Puller
-from ._batch_results import BatchResults
-from ._config import check_locale
-from ._errors import (
+from .._config import check_locale
+from .._errors import (
     AuthenticationError,
     InsufficientCreditsError,
     NanoReverseError,
     StreamInterruptedError,
 )
-from ._results import (
+from .._sources.kinds import Source, SourceLike, as_source
+from .._transport.stream import AnalysisStream, CallHooks
+from .control import Budget, Call, Control, Puller
+from .events import (
     BatchStats,
     Chunk,
     Event,
@@ -51,8 +52,7 @@ from ._results import (
     Retrying,
     Started,
 )
-from ._sources import Source, SourceLike, as_source
-from ._stream import AnalysisStream, CallHooks
+from .results import BatchResults
 
 #: Opens one video's stream: ``(source, locale, hooks, refresh)``; the client's, in practice.
 OpenStream = Callable[[Source, str, CallHooks, bool], AnalysisStream]

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from ._fileio import Stamp, open_regular
-from ._sources import Prepared
-from ._store import Store
-from ._urls import normalise_url, youtube_video_id
+from .._sources.fileio import Stamp, open_regular
+from .._sources.kinds import Prepared
+from .._sources.urls import normalise_url, youtube_video_id
+from . import Store
 
 _HASH_BLOCK = 1 << 20
 

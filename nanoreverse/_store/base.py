@@ -8,7 +8,7 @@ or a claim held elsewhere), then for a claim ``renew`` while the answer streams 
 Every decision that two processes could race on is one atomic step of the backend.
 
 A store on one machine also remembers what each local file is (its sha256), beside the
-file's stamp, so that a file named before is not read again (``_identity``).
+file's stamp, so that a file named before is not read again (``_store/identity.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from .._fileio import Stamp
+from .._sources.fileio import Stamp
 
 #: Seconds a claim lasts unless renewed; the holder renews it every third of that.
 DEFAULT_LEASE = 30.0

@@ -31,7 +31,7 @@ class Stamp:
     mtime_ns: int
     #: Moved to the present by every write, and by a rename or chmod too: a difference here
     #: alone does not stop an upload (a renamed file has the same bytes), but a remembered
-    #: sha256 holds only while it is the same (``_identity``).
+    #: sha256 holds only while it is the same (``_store/identity.py``).
     ctime_ns: int = field(default=0, compare=False)
 
     @classmethod

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._columns import FIELDS, map_titles
-from ._durations import parse_duration, shot_number
+from .columns import FIELDS, map_titles
+from .durations import parse_duration, shot_number
 
 __all__ = ["Analysis", "Shot", "parse_analysis"]
 

@@ -1,7 +1,7 @@
 """AnalysisStream: one video's answer, as an async iterator of Markdown text.
 
 The stream reads from an :class:`Answer`: the HTTP body of a paid call, a stored answer
-replayed, or a call shared live with an identical one (see ``_cached.py``). Errors of
+replayed, or a call shared live with an identical one (see ``_store/through.py``). Errors of
 the layer below are turned into ours here, once.
 """
 
@@ -15,11 +15,11 @@ from typing import Protocol
 
 import aiohttp
 
-from ._config import MAX_ANSWER_CHARS
-from ._errors import NanoReverseError, StreamInterruptedError
-from ._shots import Analysis, Shot, ShotParser, parse_analysis
-from ._sources import Prepared
-from ._wire import FAILURES, answer_error
+from .._answer.shots import Analysis, Shot, ShotParser, parse_analysis
+from .._config import MAX_ANSWER_CHARS
+from .._errors import NanoReverseError, StreamInterruptedError
+from .._sources.kinds import Prepared
+from .errors import FAILURES, answer_error
 
 
 @dataclass

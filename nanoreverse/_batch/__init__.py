@@ -1,0 +1,1 @@
+"""Many videos through one client: the run, what decides the next call, results and events."""
