@@ -7,50 +7,62 @@
 ...             print(chunk, end="")
 """
 
-import types
+import importlib as _importlib
+import typing as _typing
 
-from ._answer.shots import Analysis, Shot, parse_analysis
-from ._batch.events import (
-    BatchStats,
-    Chunk,
-    Event,
-    Finished,
-    Queued,
-    RateLimited,
-    Result,
-    Retrying,
-    Started,
-)
-from ._batch.results import BatchResults
-from ._client import AsyncClient
-from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout, __version__
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    FileTooLargeError,
-    InsufficientCreditsError,
-    InternalServerError,
-    InvalidFormatError,
-    InvalidInputError,
-    InvalidRequestError,
-    InvalidVideoURLError,
-    InvalidYouTubeURLError,
-    NanoReverseError,
-    RateLimitError,
-    ServiceUnavailableError,
-    StoreError,
-    StreamInterruptedError,
-    StreamTimeoutError,
-    VideoDownloadError,
-    VideoProcessingError,
-)
-from ._sources.kinds import Source, SourceLike, VideoBytes, VideoFile, VideoURL, YouTube, as_source
-from ._store import RedisStore, SQLiteStore, Store
-from ._sync import Client, Results, Stream
-from ._transport.http import RequestInfo, ResponseInfo
-from ._transport.stream import AnalysisStream
+from ._config import __version__
+
+if _typing.TYPE_CHECKING:
+    from ._answer.shots import Analysis, Shot, parse_analysis
+    from ._batch.events import (
+        BatchStats,
+        Chunk,
+        Event,
+        Finished,
+        Queued,
+        RateLimited,
+        Result,
+        Retrying,
+        Started,
+    )
+    from ._batch.results import BatchResults
+    from ._client import AsyncClient
+    from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        FileTooLargeError,
+        InsufficientCreditsError,
+        InternalServerError,
+        InvalidFormatError,
+        InvalidInputError,
+        InvalidRequestError,
+        InvalidVideoURLError,
+        InvalidYouTubeURLError,
+        NanoReverseError,
+        RateLimitError,
+        ServiceUnavailableError,
+        StoreError,
+        StreamInterruptedError,
+        StreamTimeoutError,
+        VideoDownloadError,
+        VideoProcessingError,
+    )
+    from ._sources.kinds import (
+        Source,
+        SourceLike,
+        VideoBytes,
+        VideoFile,
+        VideoURL,
+        YouTube,
+        as_source,
+    )
+    from ._store import RedisStore, SQLiteStore, Store
+    from ._sync import Client, Results, Stream
+    from ._transport.http import RequestInfo, ResponseInfo
+    from ._transport.stream import AnalysisStream
 
 __all__ = [
     "LOCALES",
@@ -111,10 +123,104 @@ __all__ = [
     "parse_analysis",
 ]
 
-# Public classes and functions say they are nanoreverse's, as httpx's do: reprs,
-# tracebacks and documentation show nr.APIError, not nanoreverse._errors.APIError.
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, type | types.FunctionType):
-        _value.__module__ = __name__
-del _name, _value
+# Where each public name lives. They load on first use, all together, so that `import
+# nanoreverse` (and `nanoreverse --version`) costs no network stack: a first call loads
+# what it needs, and the command line's rich, the report, the emulator and Redis load
+# only when used.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "._answer.shots": (
+        "Analysis",
+        "Shot",
+        "parse_analysis",
+    ),
+    "._batch.events": (
+        "BatchStats",
+        "Chunk",
+        "Event",
+        "Finished",
+        "Queued",
+        "RateLimited",
+        "Result",
+        "Retrying",
+        "Started",
+    ),
+    "._batch.results": ("BatchResults",),
+    "._client": ("AsyncClient",),
+    "._config": (
+        "LOCALES",
+        "MAX_UPLOAD_BYTES",
+        "Backoff",
+        "RateLimit",
+        "Timeout",
+    ),
+    "._errors": (
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "FileTooLargeError",
+        "InsufficientCreditsError",
+        "InternalServerError",
+        "InvalidFormatError",
+        "InvalidInputError",
+        "InvalidRequestError",
+        "InvalidVideoURLError",
+        "InvalidYouTubeURLError",
+        "NanoReverseError",
+        "RateLimitError",
+        "ServiceUnavailableError",
+        "StoreError",
+        "StreamInterruptedError",
+        "StreamTimeoutError",
+        "VideoDownloadError",
+        "VideoProcessingError",
+    ),
+    "._sources.kinds": (
+        "Source",
+        "SourceLike",
+        "VideoBytes",
+        "VideoFile",
+        "VideoURL",
+        "YouTube",
+        "as_source",
+    ),
+    "._store": (
+        "RedisStore",
+        "SQLiteStore",
+        "Store",
+    ),
+    "._sync": (
+        "Client",
+        "Results",
+        "Stream",
+    ),
+    "._transport.http": (
+        "RequestInfo",
+        "ResponseInfo",
+    ),
+    "._transport.stream": ("AnalysisStream",),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def _load() -> None:
+    from types import FunctionType
+
+    for name, module in _WHERE.items():
+        value = getattr(_importlib.import_module(module, __name__), name)
+        # Public classes and functions say they are nanoreverse's, as httpx's do: reprs,
+        # tracebacks and documentation show nr.APIError, not nanoreverse._errors.APIError.
+        if isinstance(value, type | FunctionType):
+            value.__module__ = __name__
+        globals()[name] = value
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _load()
+    return globals()[name]
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

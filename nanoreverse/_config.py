@@ -11,6 +11,11 @@ from ._errors import InvalidInputError
 
 __version__ = "0.1.0.dev0"
 
+#: The key the emulator accepts unless told otherwise (``nanoreverse emulator --api-key``).
+EMULATOR_KEY = "nr-emulator-key"
+#: Seconds a claim on a video holds off other callers after its owner stops renewing it.
+DEFAULT_LEASE = 30.0
+
 DEFAULT_BASE_URL = "https://nanophoto.ai"
 ENDPOINT = "/api/sora-2/reverse-prompt"
 API_KEY_ENV = "NANOPHOTO_API_KEY"

@@ -19,6 +19,21 @@ from nanoreverse.testing import (
 from .helpers import SECRET, need
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--portable-reads",
+        action="store_true",
+        help="read uploads as on macOS and Windows: no preadv/RWF_NOWAIT fast path",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--portable-reads"):
+        from nanoreverse._sources.fileio import force_portable_reads
+
+        force_portable_reads()
+
+
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
     """An emulator in this test's event loop, with limits that never get in the way."""

@@ -14,6 +14,7 @@ BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
 @pytest.mark.slow
+@pytest.mark.once
 @pytest.mark.parametrize(
     "name", ["upload", "store", "fleet", "batch", "overhead", "ttfc", "scale", "report"]
 )

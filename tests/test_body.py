@@ -4,6 +4,7 @@ import asyncio
 import base64
 import json
 import os
+import threading
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -142,25 +143,41 @@ async def test_pybase64_and_the_stdlib_write_the_same_bytes(
     assert base64.b64decode(json.loads(fast[0])["videoFile"], validate=True) == path.read_bytes()
 
 
-async def test_reads_through_a_thread_give_the_same_bytes(
+def reads_by_thread(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Watch every ``preadv`` of the reader: True where it ran on the event loop's thread."""
+    on_loop: list[bool] = []
+    real = os.preadv
+    loop_thread = threading.get_ident()
+
+    def watched(*args: Any) -> int:
+        on_loop.append(threading.get_ident() == loop_thread)
+        return real(*args)
+
+    monkeypatch.setattr(os, "preadv", watched)
+    return on_loop
+
+
+async def test_reads_through_aiofiles_threads_give_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = make_mp4(tmp_path / "v.mp4", 2 * PIECE + 7)
     cached = await _body_bytes(nr.VideoFile(path))
     hops: list[object] = []
-    real = anyio.to_thread.run_sync
+    real = _fileio._read_in_thread
 
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        hops.append(args[0])
-        return await real(*args, **kwargs)
+    async def counting(*args: Any) -> int:
+        hops.append(args)
+        return await real(*args)
 
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    monkeypatch.setattr(_fileio, "_read_in_thread", counting)
     monkeypatch.setattr(_fileio, "_NOWAIT", None)  # as on a platform without RWF_NOWAIT
+    on_loop = reads_by_thread(monkeypatch)
     assert await _body_bytes(nr.VideoFile(path)) == cached
-    assert hops, "without RWF_NOWAIT every read goes to a thread"
+    assert len(hops) >= 3, "without RWF_NOWAIT every piece is read through aiofiles"
+    assert on_loop and not any(on_loop), "no read blocks the event loop"
 
 
-@pytest.mark.skipif(_fileio._NOWAIT is None, reason="needs preadv with RWF_NOWAIT (Linux)")
+@pytest.mark.skipif(_fileio._NOWAIT is None, reason="the fast path is off (--portable-reads)")
 async def test_a_cached_file_is_checked_and_read_without_a_thread_hop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,7 +188,10 @@ async def test_a_cached_file_is_checked_and_read_without_a_thread_hop(
         raise AssertionError("a cached read went to a thread")
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", no_threads)
+    monkeypatch.setattr(_fileio, "_read_in_thread", no_threads)
+    on_loop = reads_by_thread(monkeypatch)
     await _body_bytes(nr.VideoFile(path))
+    assert on_loop and all(on_loop)
 
 
 async def test_memory_is_one_buffer_per_upload_not_one_per_piece(tmp_path: Path) -> None:

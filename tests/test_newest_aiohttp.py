@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .helpers import need
 
 TESTS = Path(__file__).parent
@@ -36,6 +38,8 @@ def newest_aiohttp() -> Path:
     return NEWEST
 
 
+@pytest.mark.slow
+@pytest.mark.once
 def test_the_wire_tests_pass_on_the_newest_aiohttp() -> None:
     where = newest_aiohttp()
     env = {**os.environ, "PYTHONPATH": str(where)}

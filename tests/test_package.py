@@ -48,9 +48,10 @@ CONTRACT = {
 def test_all_is_complete_and_sorted() -> None:
     public = {
         name
-        for name, value in vars(nr).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        for name in dir(nr)
+        if not name.startswith("_") and not isinstance(getattr(nr, name), types.ModuleType)
     }
+    assert "types" not in dir(nr)  # no module the package itself imports leaks out
     assert public | {"__version__"} == set(nr.__all__)
     assert set(nr.__all__) >= CONTRACT
     assert (ROOT / "nanoreverse" / "py.typed").exists()
@@ -105,3 +106,28 @@ def test_the_command_line_loads_no_server_until_asked() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``code``."""
+    probe = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+HEAVY = {"aiohttp", "rich", "redis", "jinja2", "av", "aiosqlite", "tenacity"}
+
+
+def test_import_and_version_load_no_network_stack() -> None:
+    assert not HEAVY & loaded_after("import nanoreverse")
+    run = "from nanoreverse.cli import main\ntry:\n    main({})\nexcept SystemExit:\n    pass"
+    assert not HEAVY & loaded_after(run.format(["--version"]))
+    assert not HEAVY & loaded_after(run.format(["analyze", "--help"]))
+
+
+def test_a_first_client_loads_what_a_call_needs_and_no_more() -> None:
+    loaded = loaded_after("import nanoreverse as nr\nnr.AsyncClient('k')")
+    assert "aiohttp" in loaded
+    assert not {"rich", "redis", "jinja2", "av", "aiohttp.web"} & loaded
+    assert not any(name.startswith("nanoreverse.testing") for name in loaded)

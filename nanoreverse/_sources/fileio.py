@@ -4,7 +4,9 @@ A read of data already in the page cache costs microseconds; handing it to a
 thread costs more than that (and, measured, 8–10 % of an upload's CPU). So a
 read first asks the kernel for cached data only (``preadv`` with
 ``RWF_NOWAIT``, on Linux) and goes to a worker thread only when the data has
-to come from the disk. Files are opened non-blocking and checked to be
+to come from the disk. That thread hop, and every read where the fast path does
+not exist (macOS, Windows), goes through aiofiles: the portable path is the
+well-kept library's. Files are opened non-blocking and checked to be
 regular files first: a FIFO or ``/dev/zero`` would otherwise hang or never end.
 """
 
@@ -15,7 +17,8 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-import anyio.to_thread
+import aiofiles.os
+import anyio
 
 _NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "preadv") else None
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -98,9 +101,31 @@ def _read_cached(fd: int, view: memoryview, offset: int) -> int | None:
 def _read_blocking(fd: int, view: memoryview, offset: int) -> int:
     if hasattr(os, "preadv"):
         return os.preadv(fd, [view], offset)
-    data = os.pread(fd, len(view), offset)  # pragma: no cover - platforms without preadv
+    # Windows has neither preadv nor pread: a seek and a read, safe because each upload
+    # opens its own descriptor and reads it one piece at a time.
+    os.lseek(fd, offset, os.SEEK_SET)  # pragma: no cover - Windows
+    data = os.read(fd, len(view))  # pragma: no cover
     view[: len(data)] = data  # pragma: no cover
     return len(data)  # pragma: no cover
+
+
+_read_in_thread = aiofiles.os.wrap(_read_blocking)
+
+
+def force_portable_reads() -> None:
+    """Read every piece through aiofiles' thread, as on a platform without RWF_NOWAIT (the
+    test suite's ``--portable-reads``, which CI runs once to prove the fallback)."""
+    global _NOWAIT
+    _NOWAIT = None
+
+
+async def _read_shielded(fd: int, view: memoryview, offset: int) -> int:
+    # Shielded: the caller closes ``fd`` when cancelled, and must not while a thread
+    # still reads it (the number could name another file by then).
+    got = 0
+    with anyio.CancelScope(shield=True):
+        got = await _read_in_thread(fd, view, offset)
+    return got
 
 
 async def read_into(fd: int, view: memoryview, offset: int) -> int:
@@ -113,7 +138,7 @@ async def read_into(fd: int, view: memoryview, offset: int) -> int:
         part = view[filled:]
         got = _read_cached(fd, part, offset + filled)
         if got is None:
-            got = await anyio.to_thread.run_sync(_read_blocking, fd, part, offset + filled)
+            got = await _read_shielded(fd, part, offset + filled)
         if got == 0:
             break
         filled += got

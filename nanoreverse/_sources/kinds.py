@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from .._config import MAX_UPLOAD_BYTES
 from .._errors import (
@@ -224,7 +224,12 @@ class VideoBytes:
 
 # Real objects at run time (isinstance and get_type_hints work), not strings.
 Source: TypeAlias = YouTube | VideoURL | VideoFile | VideoBytes
-SourceLike: TypeAlias = Source | str | os.PathLike[str]
+if TYPE_CHECKING:
+    SourceLike: TypeAlias = Source | str | os.PathLike[str]
+else:
+    # Python 3.10's isinstance refuses a union holding a parameterised generic: at run
+    # time the alias names os.PathLike bare, so isinstance(x, nr.SourceLike) works on all.
+    SourceLike = Source | str | os.PathLike
 
 
 def as_source(value: SourceLike) -> Source:

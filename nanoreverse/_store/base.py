@@ -21,10 +21,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from .._config import DEFAULT_LEASE as DEFAULT_LEASE
 from .._sources.fileio import Stamp
 
 #: Seconds a claim lasts unless renewed; the holder renews it every third of that.
-DEFAULT_LEASE = 30.0
 
 
 def scope_of(api_key: str) -> str:

@@ -73,11 +73,13 @@ END;
 
 # One statement, so atomic with no transaction around it: the claim is taken when no
 # answer is stored (unless refreshing) and no one else holds a live claim.
+# Named placeholders with a dict: Python 3.14 refuses a sequence bound to numbered ones.
 _CLAIM = """
-INSERT INTO claims SELECT ?1, ?2, ?3, ?4, ?5
-WHERE ?6 OR NOT EXISTS (SELECT 1 FROM answers WHERE scope = ?1 AND identity = ?2 AND locale = ?3)
-ON CONFLICT (scope, identity, locale) DO UPDATE SET owner = ?4, expires_at = ?5
-WHERE claims.owner = ?4 OR claims.expires_at <= ?7
+INSERT INTO claims SELECT :scope, :identity, :locale, :owner, :expires
+WHERE :refresh OR NOT EXISTS (
+    SELECT 1 FROM answers WHERE scope = :scope AND identity = :identity AND locale = :locale)
+ON CONFLICT (scope, identity, locale) DO UPDATE SET owner = :owner, expires_at = :expires
+WHERE claims.owner = :owner OR claims.expires_at <= :now
 RETURNING owner
 """
 
@@ -141,7 +143,15 @@ class SQLiteStore(Store):
         async def work(db: aiosqlite.Connection) -> Lookup:
             now = time.time()
             # The claim first: a miss (the call that pays) then costs one statement.
-            claim = (*_key(key), owner, now + self.lease, refresh, now)
+            claim = {
+                "scope": key.scope,
+                "identity": key.identity,
+                "locale": key.locale,
+                "owner": owner,
+                "expires": now + self.lease,
+                "refresh": refresh,
+                "now": now,
+            }
             if await _one(db, _CLAIM, claim) is not None:
                 return Claimed()
             answer = f"SELECT markdown FROM answers WHERE {_KEY}"
@@ -227,15 +237,14 @@ class SQLiteStore(Store):
             await db.close()
 
 
-async def _one(
-    db: aiosqlite.Connection, query: str, parameters: tuple[object, ...]
-) -> sqlite3.Row | None:
+Parameters = tuple[object, ...] | dict[str, object]
+
+
+async def _one(db: aiosqlite.Connection, query: str, parameters: Parameters) -> sqlite3.Row | None:
     rows = await _all(db, query, parameters)
     return rows[0] if rows else None
 
 
-async def _all(
-    db: aiosqlite.Connection, query: str, parameters: tuple[object, ...]
-) -> list[sqlite3.Row]:
+async def _all(db: aiosqlite.Connection, query: str, parameters: Parameters) -> list[sqlite3.Row]:
     # One trip to aiosqlite's thread per statement (execute, then fetch, would be two).
     return list(await db.execute_fetchall(query, parameters))

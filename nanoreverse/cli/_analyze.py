@@ -163,7 +163,7 @@ async def _stream_one(args: argparse.Namespace, item: Item, rate: RateLimit, err
 
 def _dry_run_scope(args: argparse.Namespace) -> str:
     if args.emulator:
-        from ..testing._emulator import DEFAULT_KEY
+        from .._config import EMULATOR_KEY as DEFAULT_KEY
 
         return scope_of(DEFAULT_KEY)
     return scope_of(api_key(args) or "")

@@ -15,15 +15,23 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from .._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, LOCALES, __version__
-from .._store import DEFAULT_LEASE
-from ._analyze import analyze, open_store
-from ._export import FORMATS, check_formats, export_csv, export_files
-from ._report import write_report
+from .._config import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_LEASE,
+    LOCALES,
+    __version__,
+)
 from ._usage import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# The commands' modules (and so aiohttp, rich, the store) load after the arguments are
+# parsed: `--version` and `--help` answer without them.
 
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
 
@@ -175,6 +183,8 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nanoreverse`` command."""
     args = _parser().parse_args(argv)
+    from rich.console import Console
+
     err = Console(stderr=True)
     if getattr(args, "verbose", 0):
         level = logging.INFO if args.verbose == 1 else logging.DEBUG
@@ -189,7 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             return asyncio.run(_export(args, err))
         if args.command == "report":
+            from ._report import write_report
+
             return asyncio.run(write_report(args.out, err, open_it=args.open))
+        from ._analyze import analyze
+
         return asyncio.run(analyze(args, err))
     except UsageError as exc:
         err.print(f"nanoreverse: {exc}", markup=False, highlight=False, soft_wrap=True)
@@ -203,6 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _export(args: argparse.Namespace, err: Console) -> int:
+    from ._analyze import open_store
+    from ._export import FORMATS, check_formats, export_csv, export_files
+
     if args.store is None and not (args.out / "analyses.sqlite").exists():
         raise UsageError(f"{args.out} has no store of analyses (no analyses.sqlite in it)")
     formats = [kind for kind in FORMATS if getattr(args, kind)]

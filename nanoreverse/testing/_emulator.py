@@ -22,7 +22,7 @@ from typing import Any, Literal
 import anyio.from_thread
 from aiohttp import web
 
-from .._config import ENDPOINT, RateLimit
+from .._config import EMULATOR_KEY, ENDPOINT, RateLimit
 from ._accounts import Account
 from ._answers import seeded_answer
 from ._faults import BAD_GATEWAY_PAGE, Fault, RequestRecord
@@ -30,7 +30,7 @@ from ._respond import cut, error_response, stream_answer
 from ._upload import BodyError, BodyScanner
 from ._validate import answer_for_body
 
-DEFAULT_KEY = "nr-emulator-key"
+DEFAULT_KEY = EMULATOR_KEY
 
 
 class Emulator:

@@ -10,16 +10,18 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._config import RateLimit
-from ._emulator import DEFAULT_KEY, Emulator
+from .._config import EMULATOR_KEY, RateLimit
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
-    parser.add_argument("--api-key", default=DEFAULT_KEY, help="the key it accepts")
+    parser.add_argument("--api-key", default=EMULATOR_KEY, help="the key it accepts")
     parser.add_argument(
         "--rate-limit",
         default="100/3600",
@@ -54,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def emulator_from(args: argparse.Namespace) -> Emulator:
+    from ._emulator import Emulator  # aiohttp.web loads when an emulator is made, not parsed
+
     rate = None if args.rate_limit.lower() == "none" else RateLimit.parse(args.rate_limit)
     return Emulator(
         api_keys=(args.api_key,),
