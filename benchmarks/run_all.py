@@ -19,6 +19,7 @@ BENCHMARKS = [
     "overhead.py",
     "ttfc.py",
     "scale.py",
+    "startup.py",
 ]
 
 if __name__ == "__main__":

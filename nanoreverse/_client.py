@@ -33,22 +33,24 @@ from ._config import (
     Backoff,
     RateLimit,
     Timeout,
+    as_backoff,
+    as_rate_limit,
+    as_timeout,
     check_base_url,
     check_locale,
     clean_key,
 )
 from ._errors import (
     AuthenticationError,
-    NanoReverseError,
 )
 from ._limits.local import make_limiter
 from ._sources.kinds import Prepared, Source, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
 from ._store.through import Shared, open_through_store
 from ._transport.attempt import Requester
-from ._transport.errors import describe
+from ._transport.call import Caller
 from ._transport.http import Hook, HTTPSettings, ResponseHook
-from ._transport.retry import RetryPolicy, is_refusal
+from ._transport.retry import RetryPolicy
 from ._transport.stream import (
     NO_HOOKS,
     AnalysisStream,
@@ -56,7 +58,6 @@ from ._transport.stream import (
     Call,
     CallHooks,
     CallRecord,
-    HTTPAnswer,
 )
 
 logger = logging.getLogger("nanoreverse")
@@ -67,7 +68,32 @@ logger.addHandler(logging.NullHandler())
 class AsyncClient:
     """A client of the Video Reverse Prompt API. Use it as an async context manager.
 
-    >>> async with nr.AsyncClient() as client:                  # doctest: +SKIP
+    Every argument is checked here, before any network traffic: a wrong type is a
+    ``TypeError`` and a wrong value a ``ValueError`` that says what to pass.
+
+    Args:
+        api_key: The API key; None reads ``NANOPHOTO_API_KEY``. A missing key is an
+            ``AuthenticationError`` at the first call, never shown in any text.
+        base_url: The API's address; None reads ``NANOPHOTO_BASE_URL``, else
+            ``https://nanophoto.ai``. ``http://`` only to this machine (the emulator).
+        locale: The answer's language for calls that name none (one of ``nr.LOCALES``).
+        max_retries: Retries of answers the server surely did not charge (429, 503, a
+            failure before the request was sent).
+        rate_limit: The client-side limit, shared by every call of this client: a
+            ``RateLimit``, a number of calls per hour, or None for no limit.
+        timeout: A ``Timeout``, or a number of seconds for every phase (as in httpx).
+        backoff: The waits between retries: a ``Backoff``, or the first wait in seconds.
+        session: An ``aiohttp.ClientSession`` to use (then not closed by the client).
+        store: Where finished answers are kept so each video is paid once
+            (``SQLiteStore``, ``RedisStore`` or your own ``Store``).
+        proxy: An HTTP(S) proxy URL (else ``HTTPS_PROXY`` when ``trust_env``).
+        ssl: An ``ssl.SSLContext`` for a private CA, or True for the system's.
+        trust_env: Read the proxy and ``SSL_CERT_FILE`` from the environment.
+        on_request: Called with a ``RequestInfo`` before each attempt is sent.
+        on_response: Called with a ``ResponseInfo`` when each attempt is answered.
+        clock: Where waits come from; tests pass ``testing.InstantClock()``.
+
+    >>> async with nr.AsyncClient(timeout=30) as client:        # doctest: +SKIP
     ...     print(await client.analyze("ad.mp4").text())
     """
 
@@ -78,9 +104,9 @@ class AsyncClient:
         base_url: str | None = None,
         locale: str = "en",
         max_retries: int = 4,
-        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        backoff: Backoff = DEFAULT_BACKOFF,
+        rate_limit: RateLimit | int | None = DEFAULT_RATE_LIMIT,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        backoff: Backoff | float = DEFAULT_BACKOFF,
         session: aiohttp.ClientSession | None = None,
         store: Store | None = None,
         proxy: str | None = None,
@@ -94,6 +120,8 @@ class AsyncClient:
             raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
         if not isinstance(clock, Clock):
             raise TypeError(f"clock must be a Clock (e.g. testing.InstantClock), got {clock!r}")
+        timeout, backoff = as_timeout(timeout), as_backoff(backoff)
+        rate_limit = as_rate_limit(rate_limit)
         # Read-only once built: each value is also baked into what acts on it (the session,
         # the retry policy, the checked URL), so a later assignment would silently not act.
         self._base_url = check_base_url(
@@ -126,6 +154,7 @@ class AsyncClient:
             on_request=on_request,
             on_response=on_response,
         )
+        self._caller = Caller(self._requester, self._limiter, self._retry, max_retries)
         self._shared_calls: dict[StoreKey, Shared] = {}
 
     @property
@@ -225,7 +254,7 @@ class AsyncClient:
             call = Call(source, chosen, prepared, record)
 
             async def send() -> Answer:
-                return await self._send_with_retries(call, hooks or NO_HOOKS)
+                return await self._caller.send(call, hooks or NO_HOOKS)
 
             if self._store is None:
                 return await send()
@@ -244,29 +273,6 @@ class AsyncClient:
                 preflight=True,
             )
         return await as_source(source).prepare()
-
-    async def _send_with_retries(self, call: Call, hooks: CallHooks) -> HTTPAnswer:
-        async def attempt(number: int) -> HTTPAnswer:
-            call.record.attempts = number
-            if hooks.on_attempt:
-                hooks.on_attempt(number)
-            return await self._requester.send(call.prepared, call.locale, call.record, hooks)
-
-        def before_retry(error: NanoReverseError, number: int, wait: float) -> None:
-            if is_refusal(error):  # about the key or the service, not this call
-                self._limiter.pause(wait)
-            logger.warning(
-                "retrying %s in %.1f s after %s (attempt %d of %d)",
-                call.source,
-                wait,
-                describe(error),
-                number + 1,
-                self.max_retries + 1,
-            )
-            if hooks.on_retry:
-                hooks.on_retry(error, wait)
-
-        return await self._retry.call(attempt, before_retry)
 
     # -- many videos --------------------------------------------------------------------
 

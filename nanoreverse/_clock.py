@@ -21,6 +21,9 @@ class Clock:
     True
     """
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
     def now(self) -> float:
         """Seconds on a monotonic clock."""
         return time.monotonic()

@@ -47,9 +47,15 @@ def _seconds(
         raise ValueError(f"{what} must be a finite number of seconds {bound}{hint}, got {value!r}")
 
 
-@dataclass(frozen=True)
+_UNSET: float = float("nan")  # "not given": NaN is never a valid number of seconds
+
+
+@dataclass(frozen=True, init=False)
 class Timeout:
     """How long the client waits, in seconds (None: no limit).
+
+    A plain number sets ``connect``, ``read`` and ``write`` at once, as in httpx
+    (``AsyncClient(timeout=30)`` means ``Timeout(30)``); a keyword sets one phase.
 
     ``read`` is the longest silence allowed between two pieces of the answer
     (the wait for the first one included); an answer for a long video may
@@ -65,15 +71,35 @@ class Timeout:
 
     >>> Timeout(connect=5.0, read=60.0)
     Timeout(connect=5.0, read=60.0, write=60.0, total=None, keepalive=1.0)
+    >>> Timeout(30)
+    Timeout(connect=30, read=30, write=30, total=None, keepalive=1.0)
     """
 
-    connect: float | None = 10.0
-    read: float | None = 300.0
-    write: float | None = 60.0
-    total: float | None = None
-    keepalive: float = 1.0
+    connect: float | None
+    read: float | None
+    write: float | None
+    total: float | None
+    keepalive: float
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        connect: float | None = _UNSET,
+        read: float | None = _UNSET,
+        write: float | None = _UNSET,
+        total: float | None = None,
+        keepalive: float = 1.0,
+    ) -> None:
+        given = timeout is not _UNSET
+        defaults = {"connect": 10.0, "read": 300.0, "write": 60.0}
+        phases = {"connect": connect, "read": read, "write": write}
+        for name, value in phases.items():
+            if value is _UNSET:
+                value = timeout if given else defaults[name]
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "total", total)
+        object.__setattr__(self, "keepalive", keepalive)
         for name in ("connect", "read", "write", "total"):
             _seconds(f"Timeout {name}", getattr(self, name), allow_none=True)
         _seconds("Timeout keepalive", self.keepalive, allow_zero=True)
@@ -166,6 +192,38 @@ class Backoff:
 
 
 DEFAULT_BACKOFF = Backoff()
+
+
+# -- plain values accepted where a config object is expected (as httpx does) --------------
+
+
+def as_timeout(value: Timeout | float | None) -> Timeout:
+    """``30`` is ``Timeout(30)``; ``None`` is no limit on any phase."""
+    if isinstance(value, Timeout):
+        return value
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return Timeout(value)
+    raise TypeError(f"timeout must be a Timeout, a number of seconds or None, got {value!r}")
+
+
+def as_rate_limit(value: RateLimit | int | None) -> RateLimit | None:
+    """``100`` is ``RateLimit(100)``: 100 calls an hour, the API's default for a key."""
+    if value is None or isinstance(value, RateLimit):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return RateLimit(value)
+    raise TypeError(
+        f"rate_limit must be a RateLimit, a number of calls per hour or None, got {value!r}"
+    )
+
+
+def as_backoff(value: Backoff | float) -> Backoff:
+    """``5`` is ``Backoff(initial=5)``: the first wait, doubling from there."""
+    if isinstance(value, Backoff):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Backoff(initial=value)
+    raise TypeError(f"backoff must be a Backoff or a number of seconds, got {value!r}")
 
 
 # -- checks of what the client is given, made where it is given -------------------------

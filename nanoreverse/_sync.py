@@ -16,16 +16,32 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from anyio.from_thread import BlockingPortal
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
+
+    import aiohttp
 
 from ._answer.shots import Analysis, Shot
 from ._batch.events import BatchStats, Result
 from ._batch.results import BatchResults
 from ._client import AsyncClient
+from ._clock import REAL_CLOCK, Clock
+from ._config import (
+    DEFAULT_BACKOFF,
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_TIMEOUT,
+    Backoff,
+    RateLimit,
+    Timeout,
+)
 from ._sources.kinds import SourceLike
+from ._store import Store
+from ._transport.http import Hook, ResponseHook
 from ._transport.stream import AnalysisStream
 
 T = TypeVar("T")
@@ -75,7 +91,8 @@ def _each(portal: BlockingPortal, iterator: AsyncIterator[T]) -> Iterator[T]:
 
 
 class Client:
-    """A client for code that is not async; takes the same arguments as AsyncClient.
+    """A client for code that is not async; takes the same arguments as ``AsyncClient``
+    (see there for each one), and each method blocks until its answer.
 
     >>> with nr.Client() as client:                       # doctest: +SKIP
     ...     for chunk in client.analyze("ad.mp4"):
@@ -84,7 +101,43 @@ class Client:
     ...         print(result.source, result.ok)
     """
 
-    def __init__(self, api_key: str | None = None, **options: Any) -> None:
+    # The same signature as AsyncClient's, written out (as openai-python's sync client
+    # does) so that IDEs, mypy and help() show every parameter.
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        locale: str = "en",
+        max_retries: int = 4,
+        rate_limit: RateLimit | int | None = DEFAULT_RATE_LIMIT,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        backoff: Backoff | float = DEFAULT_BACKOFF,
+        session: aiohttp.ClientSession | None = None,
+        store: Store | None = None,
+        proxy: str | None = None,
+        ssl: SSLContext | bool = True,
+        trust_env: bool = True,
+        on_request: Hook | None = None,
+        on_response: ResponseHook | None = None,
+        clock: Clock = REAL_CLOCK,
+    ) -> None:
+        options: dict[str, Any] = {
+            "base_url": base_url,
+            "locale": locale,
+            "max_retries": max_retries,
+            "rate_limit": rate_limit,
+            "timeout": timeout,
+            "backoff": backoff,
+            "session": session,
+            "store": store,
+            "proxy": proxy,
+            "ssl": ssl,
+            "trust_env": trust_env,
+            "on_request": on_request,
+            "on_response": on_response,
+            "clock": clock,
+        }
         self._loop = _Loop()
         try:
             # Built on its loop: what it makes there (the session, locks) belongs to it.

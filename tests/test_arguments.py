@@ -138,3 +138,51 @@ def test_the_clients_settings_are_read_only() -> None:
         with pytest.raises(AttributeError):
             setattr(client, name, value)
     assert client.base_url == "https://example.com" and client.locale == "en"
+
+
+def test_plain_numbers_are_accepted_as_in_httpx() -> None:
+    client = nr.AsyncClient("k", timeout=30, backoff=5, rate_limit=100)
+    assert client.timeout == nr.Timeout(connect=30, read=30, write=30)
+    assert client.backoff == nr.Backoff(initial=5)
+    assert client.rate_limit == nr.RateLimit(100, per=3600)
+    assert nr.AsyncClient("k", timeout=None).timeout.read is None
+    assert nr.Timeout(30, read=600).read == 600 and nr.Timeout(30).connect == 30
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("timeout", "30", "timeout must be a Timeout, a number of seconds or None"),
+        ("rate_limit", 1.5, "rate_limit must be a RateLimit, a number of calls per hour"),
+        ("rate_limit", True, "rate_limit must be a RateLimit"),
+        ("backoff", "5", "backoff must be a Backoff or a number of seconds"),
+    ],
+)
+def test_a_wrong_type_of_config_is_a_type_error_saying_what_to_pass(
+    option: str, value: object, says: str
+) -> None:
+    with pytest.raises(TypeError, match=says):
+        nr.AsyncClient("k", **{option: value})
+
+
+def test_the_sync_client_has_the_async_clients_signature() -> None:
+    import inspect
+
+    theirs = inspect.signature(nr.AsyncClient.__init__).parameters
+    ours = inspect.signature(nr.Client.__init__).parameters
+    assert list(ours) == list(theirs)
+    for name, parameter in theirs.items():
+        assert ours[name].default == parameter.default, name
+        assert ours[name].kind == parameter.kind, name
+    with nr.Client("k", timeout=30, base_url="https://example.com") as client:
+        assert client.async_client.timeout == nr.Timeout(30)
+
+
+def test_every_client_parameter_is_described_and_reprs_are_readable() -> None:
+    import inspect
+
+    doc = nr.AsyncClient.__doc__ or ""
+    for name in inspect.signature(nr.AsyncClient.__init__).parameters:
+        if name != "self":
+            assert f"    {name}: " in doc, f"AsyncClient's docstring does not describe {name}"
+    assert "object at 0x" not in str(inspect.signature(nr.AsyncClient.__init__))

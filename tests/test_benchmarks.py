@@ -16,7 +16,7 @@ BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 @pytest.mark.slow
 @pytest.mark.once
 @pytest.mark.parametrize(
-    "name", ["upload", "store", "fleet", "batch", "overhead", "ttfc", "scale", "report"]
+    "name", ["upload", "store", "fleet", "batch", "overhead", "ttfc", "scale", "report", "startup"]
 )
 def test_quick_run_completes(name: str, tmp_path: Path) -> None:
     env = {**os.environ, "NANOREVERSE_BENCH_RESULTS": str(tmp_path)}

@@ -8,7 +8,6 @@ and printing the summary).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
@@ -183,6 +182,8 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nanoreverse`` command."""
     args = _parser().parse_args(argv)
+    import asyncio
+
     from rich.console import Console
 
     err = Console(stderr=True)

@@ -8,7 +8,6 @@ import contextlib
 import json
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +126,8 @@ class EmulatorProcess:
         return self._process.pid
 
     def stats(self) -> dict[str, Any]:
+        import urllib.request
+
         with urllib.request.urlopen(self.base_url + "/_emulator/stats", timeout=10) as answer:
             stats: dict[str, Any] = json.load(answer)
             return stats
