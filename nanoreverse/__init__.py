@@ -49,6 +49,7 @@ if _typing.TYPE_CHECKING:
         StreamTimeoutError,
         VideoDownloadError,
         VideoProcessingError,
+        may_have_been_paid,
     )
     from ._sources.kinds import (
         Source,
@@ -120,6 +121,7 @@ __all__ = [
     "YouTube",
     "__version__",
     "as_source",
+    "may_have_been_paid",
     "parse_analysis",
 ]
 
@@ -174,6 +176,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "StreamTimeoutError",
         "VideoDownloadError",
         "VideoProcessingError",
+        "may_have_been_paid",
     ),
     "._sources.kinds": (
         "Source",

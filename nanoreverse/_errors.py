@@ -55,6 +55,7 @@ __all__ = [
     "StreamTimeoutError",
     "VideoDownloadError",
     "VideoProcessingError",
+    "may_have_been_paid",
 ]
 
 
@@ -66,7 +67,18 @@ def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, A
 
 
 class NanoReverseError(Exception):
-    """Base class of every error raised by nanoreverse."""
+    """Base class of every error raised by nanoreverse.
+
+    ``preflight`` is True when the mistake was found before any network traffic (no
+    request made, no credit spent); every error answers it.
+
+    >>> try:
+    ...     await client.analyze("notes.txt").text()                  # doctest: +SKIP
+    ... except nr.NanoReverseError as error:
+    ...     print(error.preflight, may_have_been_paid(error))
+    """
+
+    preflight: bool = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -331,3 +343,30 @@ def error_from_response(
     return cls(
         message, code=code, status=status, body=text[:_BODY_EXCERPT], retry_after=retry_after
     )
+
+
+def may_have_been_paid(error: BaseException | None) -> bool:
+    """The one rule for "may this call have cost a credit", given how it ended (None: an
+    answer came). The retry rule, ``Result.paid``, ``max_credits`` and the command line's
+    tally all ask this, so they cannot disagree.
+
+    Surely unpaid: anything found before sending, a request that never fully left the
+    machine, a refusal about the key or the service (429, 503), and an answer saying the
+    request itself was wrong (the other 4xx but 422). Everything else may have been paid:
+    an answer (whole or broken off), a 422 (the server worked on the video), any other
+    5xx or an error page after the whole request, a connection lost after sending.
+
+    >>> may_have_been_paid(InternalServerError("boom", status=502))
+    True
+    >>> may_have_been_paid(RateLimitError("slow down", status=429))
+    False
+    """
+    if error is None or isinstance(error, StreamInterruptedError):
+        return True
+    if isinstance(error, APIConnectionError):
+        return error.request_sent
+    if isinstance(error, APIError):
+        if error.preflight or error.status in (429, 503):
+            return False
+        return error.status is None or error.status >= 500 or error.status == 422
+    return False  # StoreError and the like: raised before any request was made

@@ -154,6 +154,34 @@ async def test_max_credits_never_starts_more_than_the_budget(
     assert emulator.credits_used() == 5 and emulator.max_in_flight <= 4
 
 
+@pytest.mark.parametrize("fault", [Fault.internal_error(), Fault.bad_gateway()])
+async def test_a_5xx_after_the_whole_request_counts_against_the_budget(
+    client: nr.AsyncClient, emulator: Emulator, fault: Fault
+) -> None:
+    # Not retried (the server had the whole request: it may have charged), so it must not
+    # be handed back to max_credits either: the two rules are one (nr.may_have_been_paid).
+    emulator.script(fault, fault)
+    async with client.analyze_many(links(5), concurrency=1, max_credits=3) as results:
+        got = [r async for r in results]
+    assert [r.paid for r in got] == [True, True, True]
+    assert sum(r.ok for r in got) == 1 and results.stats.credits_spent == 3
+    assert len(emulator.requests) == 3  # the budget of 3 was never overspent
+
+
+def test_one_rule_decides_may_have_been_paid() -> None:
+    paid = nr.may_have_been_paid
+    assert paid(None) and paid(nr.StreamInterruptedError("cut", partial_text="| 1 |"))
+    assert paid(nr.InternalServerError("page", status=502))
+    assert paid(nr.VideoProcessingError("bad", status=422))
+    assert paid(nr.APIConnectionError("lost after sending"))
+    assert not paid(nr.APIConnectionError("refused", request_sent=False))
+    assert not paid(nr.RateLimitError("slow", status=429))
+    assert not paid(nr.ServiceUnavailableError("busy", status=503))
+    assert not paid(nr.InvalidFormatError("not mp4", status=400))
+    assert not paid(nr.InvalidFormatError("not mp4", preflight=True))
+    assert not paid(nr.StoreError("locked")) and not nr.StoreError("locked").preflight
+
+
 async def test_zero_credits_starts_nothing(client: nr.AsyncClient, emulator: Emulator) -> None:
     async with client.analyze_many(links(3), max_credits=0) as results:
         assert [r async for r in results] == []

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from .._answer.shots import Analysis, parse_analysis
-from .._errors import APIConnectionError, NanoReverseError, StreamInterruptedError
+from .._errors import NanoReverseError, may_have_been_paid
 from .._sources.kinds import SourceLike
 
 
@@ -35,10 +35,9 @@ class Result:
 
     @property
     def paid(self) -> bool:
-        """Whether this video may have cost a credit (an answer began, or the call was sent)."""
-        if self.error is None or isinstance(self.error, StreamInterruptedError):
-            return self.attempts > 0
-        return isinstance(self.error, APIConnectionError) and self.error.request_sent
+        """Whether this video may have cost a credit: a request was made, and how it ended
+        does not prove it unpaid (``nr.may_have_been_paid``, the rule the retries follow)."""
+        return self.attempts > 0 and may_have_been_paid(self.error)
 
     @functools.cached_property
     def analysis(self) -> Analysis:

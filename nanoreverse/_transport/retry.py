@@ -29,7 +29,7 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential, wait_random
 
 from .._config import Backoff
-from .._errors import APIConnectionError, APIError, NanoReverseError
+from .._errors import APIConnectionError, APIError, NanoReverseError, may_have_been_paid
 
 T = TypeVar("T")
 
@@ -58,8 +58,12 @@ def is_refusal(error: BaseException) -> bool:
 
 
 def is_retryable(error: BaseException, backoff: Backoff) -> bool:
-    """Whether the server surely did not do the work (and a wait is not absurdly long)."""
-    if isinstance(error, APIConnectionError) and not error.request_sent:
+    """Whether the server surely did not do the work (``may_have_been_paid``, the one rule)
+    and trying again can help: a request that never left, or a refusal whose wait is not
+    absurdly long. A 400 was not paid either, but would fail the same way again."""
+    if may_have_been_paid(error):
+        return False
+    if isinstance(error, APIConnectionError):
         return True
     if is_refusal(error):
         retry_after = getattr(error, "retry_after", None)
