@@ -117,3 +117,30 @@ def test_a_run_killed_while_paying_is_taken_over_after_its_lease(tmp_path: Path)
     assert all(text.rstrip().endswith(".") for text in files.values())  # no output is partial
     assert not list(out.rglob(".nanoreverse-*")) and not list(out.rglob("*.partial.md"))
     assert 4 <= stats["credits_used"] <= 5  # at most the call that was killed, paid twice
+
+
+def test_a_run_on_redis_writes_its_report_and_exports_from_that_store(
+    emulator_process: EmulatorProcess, tmp_path: Path, redis_url: str
+) -> None:
+    # The report used to open OUT/analyses.sqlite whatever --store said: the run paid,
+    # then exited 2 ("not an output folder").
+    pytest.importorskip("av", reason="needs the report extra")
+    import uuid
+
+    from .test_cli import analyze
+
+    store = f"{redis_url.rstrip('/')}/0"
+    out = tmp_path / "out"
+    (tmp_path / "v.mp4").write_bytes(CLIPS[1].read_bytes() + uuid.uuid4().bytes)
+    done = analyze(
+        emulator_process, str(CLIPS[0]), str(tmp_path / "v.mp4"), "--out", str(out),
+        "--store", store, "--report",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not (out / "analyses.sqlite").exists()
+    pages = {page.name.split("-en-")[0] for page in (out / "report" / "videos").glob("*.html")}
+    assert (out / "report" / "index.html").is_file() and {CLIPS[0].stem, "v"} <= pages
+    again = run("report", str(out), "--store", store)
+    assert again.returncode == 0, again.stderr
+    exported = run("export", str(out), "--store", store, "--csv", "-")
+    assert exported.returncode == 0 and "shot" in exported.stdout.splitlines()[0]

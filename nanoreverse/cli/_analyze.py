@@ -139,7 +139,7 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
     if args.report and status != EXIT_INTERRUPTED:
         from ._report import write_report
 
-        await write_report(folder.root, err)
+        await write_report(folder.root, err, store=args.store)
     return status
 
 

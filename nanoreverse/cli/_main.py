@@ -24,6 +24,7 @@ from .._config import (
     LOCALES,
     __version__,
 )
+from ._layout import EXPORTS, STORE
 from ._usage import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("out", type=Path, metavar="OUT_DIR")
     report.add_argument("--open", action="store_true", help="open it in a browser")
+    report.add_argument("--store", help="the store the run used (default: the one in OUT_DIR)")
 
     emulator = commands.add_parser("emulator", help="run the API emulator in the foreground")
     from ..testing import _serve  # argparse-only: aiohttp.web loads when the emulator runs
@@ -202,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             from ._report import write_report
 
-            return asyncio.run(write_report(args.out, err, open_it=args.open))
+            return asyncio.run(write_report(args.out, err, open_it=args.open, store=args.store))
         from ._analyze import analyze
 
         return asyncio.run(analyze(args, err))
@@ -221,8 +223,8 @@ async def _export(args: argparse.Namespace, err: Console) -> int:
     from ._analyze import open_store
     from ._export import FORMATS, check_formats, export_csv, export_files
 
-    if args.store is None and not (args.out / "analyses.sqlite").exists():
-        raise UsageError(f"{args.out} has no store of analyses (no analyses.sqlite in it)")
+    if args.store is None and not (args.out / STORE).exists():
+        raise UsageError(f"{args.out} has no store of analyses (no {STORE} in it)")
     formats = [kind for kind in FORMATS if getattr(args, kind)]
     if args.csv is None and not formats:
         raise UsageError("say what to export: --csv FILE, --srt, --vtt, --edl or --otio")
@@ -233,7 +235,7 @@ async def _export(args: argparse.Namespace, err: Console) -> int:
     if args.csv is not None:
         videos = await export_csv(open_store(args.store, args.out), args.csv, err)
     if formats:
-        folder = args.to or args.out / "exports"
+        folder = args.to or args.out / EXPORTS
         store = open_store(args.store, args.out)
         videos = await export_files(store, formats, folder, err, snap_within=args.snap)
     if not videos:

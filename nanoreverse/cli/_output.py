@@ -16,8 +16,9 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-FAILURES = "failures.jsonl"
-STORE = "analyses.sqlite"
+from ._layout import FAILURES, STORE
+
+__all__ = ["FAILURES", "STORE", "OutputFolder", "suffix"]
 
 # A name no user gives a file, so that a sweep never deletes one of theirs...
 _TEMP_PREFIX = ".nanoreverse-"

@@ -12,8 +12,11 @@ from ._usage import EXIT_OK, UsageError
 INSTALL = "pip install 'nanoreverse[report]'"
 
 
-async def write_report(out: Path, err: Console, *, open_it: bool = False) -> int:
-    """Build ``OUT/report/`` and say where it is; ``open_it`` opens it where a browser is."""
+async def write_report(
+    out: Path, err: Console, *, open_it: bool = False, store: str | None = None
+) -> int:
+    """Build ``OUT/report/`` and say where it is; ``open_it`` opens it where a browser is.
+    ``store`` is the ``--store`` URL the folder's run used (None: the folder's own)."""
     try:
         from ..report import NotAnOutputFolder, build_report
     except ImportError as exc:
@@ -21,7 +24,13 @@ async def write_report(out: Path, err: Console, *, open_it: bool = False) -> int
             f"the report needs {exc.name or 'extra packages'}, which is not installed: {INSTALL}"
         ) from None
     try:
-        report = await build_report(out)
+        if store is None:
+            report = await build_report(out)
+        else:
+            from ._analyze import open_store
+
+            async with open_store(store, out) as opened:
+                report = await build_report(out, store=opened)
     except NotAnOutputFolder as exc:
         raise UsageError(str(exc)) from None
     for problem in report.problems:

@@ -19,6 +19,7 @@ from PIL import Image
 
 from .._answer.shots import parse_analysis
 from .._answer.timeline import shot_ranges, timecode
+from ..cli._layout import REPORT
 from ._collect import Video
 from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
 
@@ -65,7 +66,7 @@ class Builder:
     """Writes ``OUT/report/``; one builder per run."""
 
     def __init__(self, out: Path) -> None:
-        self.root = out / "report"
+        self.root = out / REPORT
         self.thumbs = self.root / "thumbs"
         self.pages = self.root / "videos"
         self.sheets = self.root / "sheets"

@@ -7,10 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._store import SQLiteStore
-
-STORE = "analyses.sqlite"
-FAILURES = "failures.jsonl"
+from .. import SQLiteStore, Store
+from ..cli._layout import FAILURES, STORE
 
 
 class NotAnOutputFolder(Exception):
@@ -43,21 +41,29 @@ class Video:
         return f"{safe}-{self.locale}-{digest}"
 
 
-async def collect(out: Path) -> list[Video]:
-    """Every video of the folder: finished ones from the store, then failed ones.
+async def collect(out: Path, store: Store | None = None) -> list[Video]:
+    """Every video of the folder: finished ones from its store (``store``: the one the run
+    used, as ``--store`` named it; else the folder's own SQLite file), then failed ones.
 
     >>> videos = await collect(Path("nanoreverse-out"))   # doctest: +SKIP
     """
-    _check(out)
-    async with SQLiteStore(out / STORE) as store:
-        videos = [Video(a.identity, a.locale, a.source, a.markdown) async for a in store.answers()]
+    _check(out, own_store=store is None)
+    if store is None:
+        async with SQLiteStore(out / STORE) as own:
+            videos = await _finished(own)
+    else:
+        videos = await _finished(store)
     return videos + _failed(out / FAILURES, {(v.source, v.locale) for v in videos})
 
 
-def _check(out: Path) -> None:
+async def _finished(store: Store) -> list[Video]:
+    return [Video(a.identity, a.locale, a.source, a.markdown) async for a in store.answers()]
+
+
+def _check(out: Path, *, own_store: bool) -> None:
     if not out.is_dir():
         raise NotAnOutputFolder(f"{out} is not a folder")
-    if not (out / STORE).is_file():
+    if own_store and not (out / STORE).is_file():
         raise NotAnOutputFolder(
             f"{out} is not an output folder of `nanoreverse analyze` (it has no {STORE})"
         )
