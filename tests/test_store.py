@@ -4,6 +4,7 @@ real redis-server), against the emulator."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import signal
 import sqlite3
@@ -353,7 +354,7 @@ async def test_the_api_key_is_in_no_store_file_key_or_value(
     if isinstance(store, nr.SQLiteStore):
         for path in tmp_path.glob("analyses.sqlite*"):
             assert secret not in path.read_bytes()
-        with sqlite3.connect(store.path) as db:
+        with contextlib.closing(sqlite3.connect(store.path)) as db:
             dump = "\n".join(db.iterdump()).encode()
         assert secret not in dump and b"success" not in dump
         return
@@ -400,7 +401,7 @@ async def test_a_json_error_in_a_200_is_raised_not_stored(tmp_path: Path) -> Non
                     await client.analyze(YT).text()
     finally:
         await runner.cleanup()
-    with sqlite3.connect(store.path) as db:
+    with contextlib.closing(sqlite3.connect(store.path)) as db:
         assert db.execute("SELECT count(*) FROM answers").fetchone() == (0,)
 
 
@@ -430,3 +431,25 @@ async def test_many_different_videos_at_once_through_one_store(
     assert all(result.ok for result in done), [r.error for r in done if not r.ok]
     assert sum(not result.cached for result in done) == 12
     assert len(emulator.requests) == 12
+
+
+async def test_a_store_cancelled_while_connecting_closes_what_it_opened(tmp_path: Path) -> None:
+    # Every path closes its connection: Python 3.13 turns one left open into a
+    # ResourceWarning, which this suite raises as an error.
+    key = StoreKey(scope_of("k"), "youtube:W-15-UmGP5s", "en")
+    for delay in (0, 0.001, 0.005):
+        store = nr.SQLiteStore(tmp_path / f"cancelled-{delay}.sqlite")
+        with anyio.move_on_after(delay):
+            await store.lookup(key, "me")
+        await store.aclose()
+        gc.collect()
+
+
+async def test_a_store_whose_file_is_not_a_database_closes_on_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "analyses.sqlite"
+    path.write_bytes(b"this is not an SQLite file at all" * 100)
+    store = nr.SQLiteStore(path)
+    with pytest.raises(nr.StoreError):
+        await store.lookup(StoreKey(scope_of("k"), "youtube:W-15-UmGP5s", "en"), "me")
+    await store.aclose()
+    gc.collect()

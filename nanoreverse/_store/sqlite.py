@@ -121,14 +121,18 @@ class SQLiteStore(Store):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create {self.path.parent}: {exc.strerror}") from None
-        db = await aiosqlite.connect(self.path, isolation_level=None, timeout=30.0)
+        # Shielded: a connection half-made when the caller is cancelled would be dropped
+        # unclosed (its thread and file left behind; Python 3.13 warns of it).
+        with anyio.CancelScope(shield=True):
+            db = await aiosqlite.connect(self.path, isolation_level=None, timeout=30.0)
         try:
             await db.execute("PRAGMA busy_timeout = 30000")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.executescript(_SCHEMA)
         except BaseException:
-            await db.close()
+            with anyio.CancelScope(shield=True):
+                await db.close()
             raise
         return db
 
@@ -232,9 +236,15 @@ class SQLiteStore(Store):
         await self._run("remember a file", lambda db: db.execute(insert, row))
 
     async def aclose(self) -> None:
-        db, self._db = self._db, None
+        # A connection being made as the store closes is waited for, then closed too.
+        if self._connecting is not None:
+            async with self._connecting:
+                db, self._db = self._db, None
+        else:
+            db, self._db = self._db, None
         if db is not None:
-            await db.close()
+            with anyio.CancelScope(shield=True):
+                await db.close()
 
 
 Parameters = tuple[object, ...] | dict[str, object]

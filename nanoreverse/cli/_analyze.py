@@ -25,24 +25,15 @@ from .._batch.events import BatchStats, Chunk, Event, Result
 from .._client import AsyncClient
 from .._config import API_KEY_ENV, RateLimit, clean_key
 from .._errors import APIError, NanoReverseError
-from .._store import DEFAULT_LEASE, RedisStore, SQLiteStore, Store, scope_of
+from .._store import Store, scope_of
 from ._ctrlc import CtrlC, uncancel
 from ._dryrun import dry_run
 from ._inputs import Item, collect
-from ._output import STORE, OutputFolder, suffix
+from ._layout import open_store
+from ._output import OutputFolder, suffix
 from ._progress import Display
 from ._tally import Tally, summary
 from ._usage import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
-
-
-def open_store(url: str | None, out: Path, *, lease: float = DEFAULT_LEASE) -> Store:
-    """The store a ``--store`` URL names: ``redis://…`` (or ``rediss://``, ``unix://``),
-    ``sqlite:///path`` or a plain path; by default ``analyses.sqlite`` in the output folder."""
-    if url is None:
-        return SQLiteStore(out / STORE, lease=lease)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStore(url, lease=lease)
-    return SQLiteStore(url.removeprefix("sqlite://"), lease=lease)
 
 
 def api_key(args: argparse.Namespace) -> str | None:

@@ -1,5 +1,15 @@
 """What an output folder of ``nanoreverse analyze`` holds, named once: the command line
-writes it, and ``report`` and ``export`` read it."""
+writes it, and ``report`` and ``export`` read it (from the store the run used)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .._config import DEFAULT_LEASE
+
+if TYPE_CHECKING:
+    from .. import Store
 
 #: The default store of a folder's finished analyses (``--store`` names another).
 STORE = "analyses.sqlite"
@@ -9,3 +19,19 @@ FAILURES = "failures.jsonl"
 REPORT = "report"
 #: The per-video exports' folder (``nanoreverse export`` without ``--to``).
 EXPORTS = "exports"
+
+
+def open_store(url: str | None, out: Path, *, lease: float = DEFAULT_LEASE) -> Store:
+    """The store a ``--store`` URL names: ``redis://…`` (or ``rediss://``, ``unix://``),
+    ``sqlite:///path`` or a plain path; by default ``analyses.sqlite`` in the output folder.
+
+    >>> open_store(None, Path("nanoreverse-out"))   # doctest: +SKIP
+    SQLiteStore('nanoreverse-out/analyses.sqlite')
+    """
+    from .. import RedisStore, SQLiteStore  # loaded when a command runs, not for --help
+
+    if url is None:
+        return SQLiteStore(out / STORE, lease=lease)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(url, lease=lease)
+    return SQLiteStore(url.removeprefix("sqlite://"), lease=lease)

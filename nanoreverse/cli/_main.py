@@ -220,8 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _export(args: argparse.Namespace, err: Console) -> int:
-    from ._analyze import open_store
     from ._export import FORMATS, check_formats, export_csv, export_files
+    from ._layout import open_store
 
     if args.store is None and not (args.out / STORE).exists():
         raise UsageError(f"{args.out} has no store of analyses (no {STORE} in it)")

@@ -27,7 +27,7 @@ async def write_report(
         if store is None:
             report = await build_report(out)
         else:
-            from ._analyze import open_store
+            from ._layout import open_store
 
             async with open_store(store, out) as opened:
                 report = await build_report(out, store=opened)
