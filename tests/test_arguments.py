@@ -162,7 +162,7 @@ def test_a_wrong_type_of_config_is_a_type_error_saying_what_to_pass(
     option: str, value: object, says: str
 ) -> None:
     with pytest.raises(TypeError, match=says):
-        nr.AsyncClient("k", **{option: value})
+        nr.AsyncClient("k", **{option: value})  # type: ignore[arg-type]
 
 
 def test_the_sync_client_has_the_async_clients_signature() -> None:
