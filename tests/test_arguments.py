@@ -29,6 +29,9 @@ from .test_cli import run
         (lambda: nr.RateLimit(10, margin=math.nan), ValueError),
         (lambda: nr.RateLimit(10, per=math.nan), ValueError),
         (lambda: nr.RateLimit(True), ValueError),
+        (lambda: nr.SQLiteStore("a.sqlite", lease=math.inf), ValueError),
+        (lambda: nr.SQLiteStore("a.sqlite", lease=1e308), ValueError),
+        (lambda: nr.RedisStore("redis://127.0.0.1:1/0", lease=math.nan), ValueError),
         (lambda: nr.AsyncClient("k", locale=""), nr.InvalidInputError),
         (lambda: nr.AsyncClient("k", max_retries=1.5), ValueError),  # type: ignore[arg-type]
         (lambda: nr.AsyncClient("k", base_url="https://nanophoto.ai/?x=1"), ValueError),
@@ -186,3 +189,11 @@ def test_every_client_parameter_is_described_and_reprs_are_readable() -> None:
         if name != "self":
             assert f"    {name}: " in doc, f"AsyncClient's docstring does not describe {name}"
     assert "object at 0x" not in str(inspect.signature(nr.AsyncClient.__init__))
+
+
+@pytest.mark.parametrize("lease", ["inf", "1e308", "nan", "0", "-3", "soon"])
+def test_a_lease_that_is_not_finite_is_a_usage_error(lease: str) -> None:
+    # A killed run's infinite claim would block every later run for ever.
+    result = run("analyze", YT, "--lease", lease)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--lease" in result.stderr

@@ -57,3 +57,14 @@ async def test_pipeline(example: Example, nanoreverse_emulator: Emulator) -> Non
         len(__import__("nanoreverse").parse_analysis(r.answer).shots)
         for r in nanoreverse_emulator.requests
     )
+
+
+async def test_a_store_written_from_public_names(
+    example: Example, nanoreverse_emulator: Emulator
+) -> None:
+    module = example("memory_store")
+    streams = await module.main(nanoreverse_emulator.base_url, nanoreverse_emulator.api_key)
+    assert len(nanoreverse_emulator.requests) == 1  # four identical calls, one paid
+    texts = {await s.text() for s in streams}
+    assert texts == {nanoreverse_emulator.requests[0].answer}
+    assert streams[-1].cached and streams[-1].attempts == 0

@@ -26,7 +26,14 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 
 @dataclass(frozen=True)
 class Stamp:
-    """What a file was when it was checked: a later difference means it changed."""
+    """What a file was when it was checked: a later difference means it changed.
+
+    A store may remember a file's sha256 beside its stamp (``Store.remember_identity``),
+    so that a file seen before is not read again while its stamp holds.
+
+    >>> nr.Stamp.of(os.stat("clip.mp4")).size               # doctest: +SKIP
+    1048576
+    """
 
     device: int
     inode: int

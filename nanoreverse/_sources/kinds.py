@@ -26,7 +26,11 @@ from .urls import url_kind, video_url_problem, youtube_video_id
 
 @dataclass(frozen=True)
 class Upload:
-    """A video to send inline: a file on disk (read in pieces) or bytes in memory."""
+    """A video to send inline: a file on disk (read in pieces) or bytes in memory.
+
+    >>> (await nr.VideoFile("clip.mp4").prepare()).upload.size   # doctest: +SKIP
+    1048576
+    """
 
     size: int
     filename: str
@@ -38,7 +42,12 @@ class Upload:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A source that passed preflight: the JSON fields to send, and the upload if any."""
+    """A source that passed preflight: the JSON fields to send, and the upload if any.
+    ``source.prepare()`` makes one, and checks everything that needs no network.
+
+    >>> (await nr.YouTube("https://youtu.be/W-15-UmGP5s").prepare()).fields["videoSource"]
+    'youtube'
+    """
 
     fields: dict[str, str]
     upload: Upload | None = None

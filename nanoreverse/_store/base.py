@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,6 @@ from typing import Literal
 from .._config import DEFAULT_LEASE as DEFAULT_LEASE
 from .._sources.fileio import Stamp
 
-#: Seconds a claim lasts unless renewed; the holder renews it every third of that.
-
 
 def scope_of(api_key: str) -> str:
     """A short hash naming an API key in the store: the key itself is never written."""
@@ -34,7 +33,14 @@ def scope_of(api_key: str) -> str:
 
 @dataclass(frozen=True)
 class StoreKey:
-    """Where one analysis lives: the key's scope, what the video is, and the locale."""
+    """Where one analysis lives: the key's scope, what the video is, and the locale.
+
+    ``scope`` is a hash of the API key (never the key); ``identity`` names the video
+    by what it is (``sha256:…`` of a file's bytes, ``youtube:ID``, a normalised URL).
+
+    >>> nr.StoreKey("3f2a9c0d1e4b5a6f", "youtube:W-15-UmGP5s", "ja").locale
+    'ja'
+    """
 
     scope: str
     identity: str
@@ -43,29 +49,43 @@ class StoreKey:
 
 @dataclass(frozen=True)
 class Hit:
-    """The finished answer is stored."""
+    """``Store.lookup`` found the finished answer: it is replayed, and nothing is paid.
+
+    >>> nr.Hit("| # | Shot |").markdown
+    '| # | Shot |'
+    """
 
     markdown: str
 
 
 @dataclass(frozen=True)
 class Claimed:
-    """No answer yet, and the caller now holds the claim: it makes the call."""
+    """``Store.lookup`` found no answer and gave the caller the claim: it makes the call,
+    renews the claim while the answer streams, then finishes or abandons it."""
 
 
 @dataclass(frozen=True)
 class Held:
-    """Another caller holds the claim; look again in ``retry_in`` seconds at the latest."""
+    """Another caller holds the claim; look again in ``retry_in`` seconds at the latest.
+
+    >>> nr.Held(retry_in=12.5).retry_in
+    12.5
+    """
 
     retry_in: float
 
 
+#: What ``Store.lookup`` answers: ``Hit``, ``Claimed`` or ``Held``.
 Lookup = Hit | Claimed | Held
 
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """A finished answer, as listed by :meth:`Store.answers`."""
+    """A finished answer, as listed by ``Store.answers`` (``finished_at``: Unix time).
+
+    >>> async for answer in store.answers():            # doctest: +SKIP
+    ...     print(answer.source, answer.locale, len(answer.markdown))
+    """
 
     identity: str
     locale: str
@@ -77,7 +97,13 @@ class StoredAnswer:
 class Store(abc.ABC):
     """A store of finished analyses shared by calls, processes and machines.
 
-    Backends: :class:`nanoreverse.SQLiteStore` and :class:`nanoreverse.RedisStore`.
+    Backends: ``nr.SQLiteStore`` (one machine) and ``nr.RedisStore`` (several). A store
+    of your own subclasses this with public names only (``StoreKey``, ``Hit``,
+    ``Claimed``, ``Held``, ``StoredAnswer``); ``examples/memory_store.py`` keeps them in
+    a dict, and the suite runs it. Each method that decides something two callers could
+    race on must be one atomic step of the backend.
+
+    >>> client = nr.AsyncClient(store=MemoryStore())        # doctest: +SKIP
     """
 
     lease: float = DEFAULT_LEASE
@@ -147,6 +173,16 @@ class Store(abc.ABC):
 
 
 def check_lease(lease: float) -> float:
-    if not isinstance(lease, int | float) or not lease > 0:
-        raise ValueError(f"lease must be a number of seconds > 0, got {lease!r}")
+    """A claim's lease: finite (an infinite one left by a killed run would block every
+    later run for ever) and above zero."""
+    if isinstance(lease, bool) or not isinstance(lease, int | float):
+        raise TypeError(f"lease must be a number of seconds, got {lease!r}")
+    if not math.isfinite(lease) or not 0 < lease <= MAX_LEASE:
+        raise ValueError(
+            f"lease must be a number of seconds above 0 and at most {MAX_LEASE:g}, got {lease!r}"
+        )
     return float(lease)
+
+
+#: The longest lease accepted: a day. A killed run's claim holds others off that long.
+MAX_LEASE = 86_400.0

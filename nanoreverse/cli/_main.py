@@ -106,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lease(text: str) -> float:
+    """``--lease``: finite, above 0, at most a day (a killed run's claim holds that long)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds <= 86_400:  # also refuses inf and nan
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 86400 s, got {text!r}")
+    return seconds
+
+
 def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     analyze = commands.add_parser(
         "analyze",
@@ -155,7 +166,7 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     analyze.add_argument(
         "--lease",
-        type=float,
+        type=_lease,
         default=DEFAULT_LEASE,
         help="seconds a killed run's claim on a video holds off other runs "
         f"(default {DEFAULT_LEASE:g})",
