@@ -10,10 +10,20 @@
 import importlib as _importlib
 import typing as _typing
 
-from ._config import __version__
+from ._config import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_LEASE,
+    LOCALES,
+    MAX_UPLOAD_BYTES,
+    __version__,
+)
 
 if _typing.TYPE_CHECKING:
+    from ._answer.exports import to_edl, to_otio, to_srt, to_vtt
     from ._answer.shots import Analysis, Shot, parse_analysis
+    from ._answer.timeline import shot_ranges, snap_to_cuts
     from ._batch.events import (
         BatchStats,
         Chunk,
@@ -27,7 +37,7 @@ if _typing.TYPE_CHECKING:
     )
     from ._batch.results import BatchResults
     from ._client import AsyncClient
-    from ._config import LOCALES, MAX_UPLOAD_BYTES, Backoff, RateLimit, Timeout
+    from ._config import Backoff, RateLimit, Timeout
     from ._errors import (
         APIConnectionError,
         APIError,
@@ -74,11 +84,16 @@ if _typing.TYPE_CHECKING:
         StoredAnswer,
         StoreKey,
     )
+    from ._store.plan import Plan
     from ._sync import Client, Results, Stream
     from ._transport.http import RequestInfo, ResponseInfo
     from ._transport.stream import AnalysisStream
 
 __all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_LEASE",
     "LOCALES",
     "MAX_UPLOAD_BYTES",
     "APIConnectionError",
@@ -108,6 +123,7 @@ __all__ = [
     "InvalidYouTubeURLError",
     "Lookup",
     "NanoReverseError",
+    "Plan",
     "Prepared",
     "Queued",
     "RateLimit",
@@ -145,6 +161,12 @@ __all__ = [
     "as_source",
     "may_have_been_paid",
     "parse_analysis",
+    "shot_ranges",
+    "snap_to_cuts",
+    "to_edl",
+    "to_otio",
+    "to_srt",
+    "to_vtt",
 ]
 
 # Where each public name lives. They load on first use, all together, so that `import
@@ -152,6 +174,8 @@ __all__ = [
 # what it needs, and the command line's rich, the report, the emulator and Redis load
 # only when used.
 _MODULES: dict[str, tuple[str, ...]] = {
+    "._answer.exports": ("to_edl", "to_otio", "to_srt", "to_vtt"),
+    "._answer.timeline": ("shot_ranges", "snap_to_cuts"),
     "._answer.shots": (
         "Analysis",
         "Shot",
@@ -171,8 +195,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "._batch.results": ("BatchResults",),
     "._client": ("AsyncClient",),
     "._config": (
-        "LOCALES",
-        "MAX_UPLOAD_BYTES",
         "Backoff",
         "RateLimit",
         "Timeout",
@@ -212,6 +234,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "YouTube",
         "as_source",
     ),
+    "._store.plan": ("Plan",),
     "._store": (
         "Claimed",
         "Held",

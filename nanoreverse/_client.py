@@ -46,6 +46,7 @@ from ._errors import (
 from ._limits.local import make_limiter
 from ._sources.kinds import Prepared, Source, SourceLike, as_source
 from ._store import Store, StoreKey, scope_of
+from ._store.plan import Plan, plan_call
 from ._store.through import Shared, open_through_store
 from ._transport.attempt import Requester
 from ._transport.call import Caller
@@ -263,6 +264,20 @@ class AsyncClient:
             )
 
         return AnalysisStream(opener, source=source, locale=chosen, record=record)
+
+    async def plan(
+        self, source: SourceLike, *, locale: str | None = None, refresh: bool = False
+    ) -> Plan:
+        """What ``analyze(source)`` would do now, sending nothing and writing nothing:
+        replay it from the store, follow a call already paying for it, pay, or refuse it
+        in preflight (the command line's ``--dry-run`` is built on this).
+
+        >>> plan = await client.plan("ad.mp4")                  # doctest: +SKIP
+        >>> plan.action
+        'stored'
+        """
+        chosen = self.locale if locale is None else check_locale(locale)
+        return await plan_call(source, self._prepare, self._store, self._scope, chosen, refresh)
 
     async def _prepare(self, source: SourceLike) -> Prepared:
         """Run every check that needs no network and is not done yet: the key, and the

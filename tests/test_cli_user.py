@@ -184,7 +184,7 @@ def test_dry_run_checks_every_source(emulator_process: EmulatorProcess, tmp_path
     )
     assert result.returncode == 0
     assert result.stdout.count("refused") >= 6
-    assert "1 to pay (at most 1 credits)" in result.stdout and "5 refused" in result.stdout
+    assert "1 to pay (at most 1 credit)" in result.stdout and "5 refused" in result.stdout
     assert emulator_process.stats()["requests"] == 0
 
 
@@ -346,3 +346,42 @@ def test_a_write_error_after_paying_keeps_the_answer_and_the_rerun_writes_it_fre
     second = analyze(emulator_process, str(videos), "--out", str(out))
     assert second.returncode == 0 and (out / "sub" / "inner.md").is_file()
     assert emulator_process.stats()["requests"] == 2  # nothing paid twice
+
+
+def test_a_dry_run_counts_contents_and_writes_nothing(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for index in range(5):  # five names, one content: a run pays once
+        shutil.copy(CLIPS[0], videos / f"copy{index}.mp4")
+    out = tmp_path / "out"
+    dry = analyze(emulator_process, str(videos), "--out", str(out), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "1 to pay (at most 1 credit)" in dry.stdout
+    assert "4 the same as another (free)" in dry.stdout
+    assert not out.exists()  # no folder, no analyses.sqlite
+    run = analyze(emulator_process, str(videos), "--out", str(out))
+    assert run.returncode == 0 and emulator_process.stats()["requests"] == 1
+
+
+def test_the_emulator_command_describes_itself_and_logs_each_request(tmp_path: Path) -> None:
+    shown = run("emulator", "--help")
+    assert shown.returncode == 0
+    text = " ".join(shown.stdout.split())
+    assert "8765" in text and "nr-emulator-key" in text and "NANOPHOTO_BASE_URL" in text
+    command = [sys.executable, "-m", "nanoreverse", "emulator", "--port", "0", "--json"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None and server.stderr is not None
+        address = json.loads(server.stdout.readline())
+        link = "https://youtu.be/W-15-UmGP5s"
+        env = {**os.environ, "NANOPHOTO_API_KEY": address["api_key"]}
+        call = [sys.executable, "-m", "nanoreverse", "analyze", link]
+        call += ["--base-url", address["base_url"]]
+        done = subprocess.run(call, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        server.terminate()
+        logged = server.stderr.read()
+    assert "#1 youtube https://www.youtube.com/watch?v=W-15-UmGP5s en -> 200 answered" in logged

@@ -19,7 +19,7 @@ import webvtt
 
 from nanoreverse import Shot
 from nanoreverse._answer.exports import frames, to_edl, to_srt, to_vtt
-from nanoreverse._answer.timeline import snap
+from nanoreverse._answer.timeline import snap_to_cuts
 from nanoreverse._store import StoredAnswer
 from nanoreverse.cli._export import _name
 from nanoreverse.testing import EmulatorProcess
@@ -187,11 +187,11 @@ def test_snap_moves_boundaries_to_the_real_cuts(
 
 def test_snap_keeps_order_tolerance_and_one_boundary_per_cut() -> None:
     ranges = [(0.0, 1.9), (1.9, 2.1), (2.1, 6.0)]
-    snapped, moves = snap(ranges, [2.0, 5.0], 0.3)
+    snapped, moves = snap_to_cuts(ranges, [2.0, 5.0], 0.3)
     assert moves == [0.1, None]  # 2.1 found 2.0 already taken; 5.0 is too far from it
     assert snapped == [(0.0, 2.0), (2.0, 2.1), (2.1, 6.0)]
-    assert snap(ranges, [], 0.5) == (ranges, [None, None])
-    assert snap([], [1.0], 0.5) == ([], [])
+    assert snap_to_cuts(ranges, [], 0.5) == (ranges, [None, None])
+    assert snap_to_cuts([], [1.0], 0.5) == ([], [])
 
 
 @pytest.mark.parametrize("source", ["/v/..mp4", "/v/.hidden.mp4", "/v/a:b.mp4", "/v/*.mp4"])

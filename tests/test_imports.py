@@ -125,3 +125,17 @@ def test_no_module_imports_from_a_layer_above_its_own() -> None:
     grouped = {layer_of(name) for name in modules}
     assert None in grouped  # cli, report, testing: apps outside the layers
     assert set(range(len(LAYERS))) <= grouped, "a layer above names a group that is gone"
+
+
+def test_the_command_line_and_the_report_use_the_public_api_only() -> None:
+    private = []
+    for folder in ("cli", "report"):
+        for path in (PACKAGE / folder).rglob("*.py"):
+            for target in imports_of(path):
+                parts = target.split(".")
+                if parts[0] == "nanoreverse" and any(
+                    part.startswith("_") and not part.startswith("__") for part in parts[1:]
+                ):
+                    if parts[1] not in ("cli", "report"):  # their own private modules
+                        private.append(f"{module_name(path)} -> {target}")
+    assert not private, private

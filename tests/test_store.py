@@ -453,3 +453,21 @@ async def test_a_store_whose_file_is_not_a_database_closes_on_the_error(tmp_path
         await store.lookup(StoreKey(scope_of("k"), "youtube:W-15-UmGP5s", "en"), "me")
     await store.aclose()
     gc.collect()
+
+
+async def test_plan_says_what_a_call_would_do_and_sends_nothing(
+    emulator: Emulator, store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.mp4").write_text("not a video")
+    async with client_for(emulator, store_factory()) as client:
+        first = await client.plan(CLIP)
+        assert first.action == "pay" and first.key is not None
+        assert first.key.identity.startswith("sha256:")
+        refused = await client.plan(tmp_path / "notes.mp4")
+        assert refused.action == "refused" and isinstance(refused.error, nr.InvalidFormatError)
+        assert emulator.requests == []
+        await client.analyze(CLIP).text()
+        assert (await client.plan(CLIP)).action == "stored"
+        assert (await client.plan(CLIP, refresh=True)).action == "pay"
+        assert (await client.plan(CLIP, locale="ja")).action == "pay"
+    assert len(emulator.requests) == 1

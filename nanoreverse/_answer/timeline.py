@@ -33,24 +33,14 @@ def shot_ranges(
     return ranges
 
 
-def timecode(seconds: float) -> str:
-    """``m:ss.s``, as the pages show times.
-
-    >>> timecode(75.25)
-    '1:15.2'
-    """
-    minutes, rest = divmod(max(seconds, 0.0), 60)
-    return f"{int(minutes)}:{rest:04.1f}"
-
-
-def snap(
+def snap_to_cuts(
     ranges: Sequence[tuple[float, float]], cuts: Sequence[float], tolerance: float
 ) -> tuple[list[tuple[float, float]], list[float | None]]:
     """Move each boundary between two shots to the nearest real cut within ``tolerance``
     seconds; returns the new ranges and, per boundary, how far it moved (None: no cut
     near enough). Boundaries keep their order, and no cut serves two of them.
 
-    >>> snap([(0.0, 2.2), (2.2, 5.0)], [2.0, 4.0], 0.5)
+    >>> snap_to_cuts([(0.0, 2.2), (2.2, 5.0)], [2.0, 4.0], 0.5)
     ([(0.0, 2.0), (2.0, 5.0)], [-0.2])
     """
     if not ranges:

@@ -21,7 +21,7 @@ from .._errors import (
     InvalidYouTubeURLError,
 )
 from .fileio import NotRegularFile, Stamp, open_regular, read_into
-from .urls import url_kind, video_url_problem, youtube_video_id
+from .urls import normalise_url, url_kind, video_url_problem, youtube_video_id
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,16 @@ class VideoURL:
     """
 
     url: str
+
+    @property
+    def normalised_url(self) -> str:
+        """The URL as the store names it: equal for links that differ only in case of
+        the host, a default port, or an empty query (``url:`` keys).
+
+        >>> VideoURL("HTTPS://CDN.example.com:443/ad.mp4?").normalised_url
+        'https://cdn.example.com/ad.mp4'
+        """
+        return normalise_url(self.url)
 
     async def prepare(self) -> Prepared:
         _check_text(self.url, InvalidVideoURLError)

@@ -20,31 +20,55 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .._answer.shots import parse_analysis
-from .._batch.events import BatchStats, Chunk, Event, Result
-from .._client import AsyncClient
-from .._config import API_KEY_ENV, RateLimit, clean_key
-from .._errors import APIError, NanoReverseError
-from .._store import Store, scope_of
+from .. import (
+    API_KEY_ENV,
+    APIError,
+    AsyncClient,
+    BatchStats,
+    Chunk,
+    Event,
+    NanoReverseError,
+    RateLimit,
+    Result,
+    Store,
+    parse_analysis,
+)
 from ._ctrlc import CtrlC, uncancel
 from ._dryrun import dry_run
 from ._inputs import Item, collect
-from ._layout import open_store
+from ._layout import STORE, open_store
 from ._output import OutputFolder, suffix
 from ._progress import Display
 from ._tally import Tally, summary
 from ._usage import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
+_KEY_FILE_CAP = 4096  # bytes: keys are tens of characters; /dev/zero must not be read on
+
 
 def api_key(args: argparse.Namespace) -> str | None:
+    """The key as given, from ``--api-key-file`` or the environment; the client strips it
+    and refuses one with a control character inside (without ever showing it)."""
+    if args.api_key_file is None:
+        raw = os.environ.get(API_KEY_ENV)
+    else:
+        try:
+            with open(args.api_key_file, "rb") as handle:
+                data = handle.read(_KEY_FILE_CAP + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read --api-key-file: {exc.strerror}") from None
+        if len(data) > _KEY_FILE_CAP:
+            raise UsageError(f"--api-key-file is over {_KEY_FILE_CAP} bytes: not a key file")
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError("--api-key-file is not UTF-8 text: not a key file") from None
+    return raw if raw and raw.strip("\ufeff \t\r\n") else None
+
+
+def _make_client(key: str, **options: object) -> AsyncClient:
     try:
-        if args.api_key_file is not None:
-            try:
-                return clean_key(args.api_key_file.read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise UsageError(f"cannot read --api-key-file: {exc.strerror}") from None
-        return clean_key(os.environ.get(API_KEY_ENV))
-    except ValueError as exc:  # a control character inside: the message never shows the key
+        return AsyncClient(key, **options)  # type: ignore[arg-type]
+    except ValueError as exc:  # a key with a control character, a bad --base-url
         raise UsageError(str(exc)) from None
 
 
@@ -72,7 +96,7 @@ async def _endpoint(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
             )
         yield args.base_url, key
         return
-    from ..testing._emulator import Emulator  # the server side loads only when asked for
+    from ..testing import Emulator  # the server side loads only when asked for
 
     Console(stderr=True).print(
         "Using the built-in emulator: its answers are made up on this machine, not a real "
@@ -91,12 +115,9 @@ async def _client(
 ) -> AsyncIterator[AsyncClient]:
     """The client the command's arguments ask for (the real API, or the emulator)."""
     async with _endpoint(args) as (base_url, key):
-        try:
-            client = AsyncClient(
-                key, base_url=base_url, locale=args.locale, rate_limit=rate, store=store
-            )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        client = _make_client(
+            key, base_url=base_url, locale=args.locale, rate_limit=rate, store=store
+        )
         async with client:
             yield client
 
@@ -116,10 +137,9 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
     if len(items) == 1 and args.out is None and not args.dry_run:
         return await _stream_one(args, items[0], rate, err)
     folder = OutputFolder(args.out or Path("nanoreverse-out"))
-    store = open_store(args.store, folder.root, lease=args.lease)
     if args.dry_run:
-        async with store:
-            return await dry_run(items, folder, store, _dry_run_scope(args), args)
+        return await _dry_run(args, items, folder)
+    store = open_store(args.store, folder.root, lease=args.lease)
     try:
         folder.check_writable()
     except OSError as exc:
@@ -152,12 +172,20 @@ async def _stream_one(args: argparse.Namespace, item: Item, rate: RateLimit, err
 # -- the dry run ------------------------------------------------------------------------------
 
 
-def _dry_run_scope(args: argparse.Namespace) -> str:
+async def _dry_run(args: argparse.Namespace, items: list[Item], folder: OutputFolder) -> int:
+    """A client that sends nothing (plan() needs no server) over the run's store, if the
+    run has one yet: a dry run creates no store file."""
     if args.emulator:
-        from .._config import EMULATOR_KEY as DEFAULT_KEY
-
-        return scope_of(DEFAULT_KEY)
-    return scope_of(api_key(args) or "")
+        from ..testing import DEFAULT_KEY as key
+    elif not (key := api_key(args) or ""):
+        raise UsageError(f"no API key: set {API_KEY_ENV} or pass --api-key-file")
+    own = folder.root / STORE
+    store = (
+        None if args.store is None and not own.is_file() else open_store(args.store, folder.root)
+    )
+    client = _make_client(key, base_url=args.base_url, locale=args.locale, store=store)
+    async with client:
+        return await dry_run(items, folder, client, args)
 
 
 # -- the batch --------------------------------------------------------------------------------

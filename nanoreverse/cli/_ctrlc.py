@@ -7,7 +7,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 
-from .._batch.results import BatchResults
+from .. import BatchResults
 
 
 class CtrlC:

@@ -1,46 +1,50 @@
-"""``analyze --dry-run``: what a run would do with each video, and nothing sent."""
+"""``analyze --dry-run``: what a run would do with each video, built on ``client.plan``:
+nothing is sent, nothing is written, and each content is counted once, as a run pays."""
 
 from __future__ import annotations
 
 import argparse
 import collections
 
-from .._errors import APIError
-from .._store import Store, StoreKey
-from .._store.identity import identify
+import nanoreverse as nr
+
 from ._inputs import Item
 from ._output import OutputFolder, suffix
-from ._usage import EXIT_OK
+from ._usage import EXIT_OK, counted
+
+LABELS = {"pay": "to pay", "stored": "stored", "claimed": "claimed", "refused": "refused"}
 
 
-async def plan_for(item: Item, store: Store, scope: str, locale: str, force: bool) -> str:
-    """What a run would do with one video: ``refused: why``, ``stored``, ``claimed`` or ``pay``."""
-    try:
-        prepared = await item.source.prepare()
-        identity = await identify(prepared, memo=store)
-    except APIError as exc:
-        return f"refused: {exc.message}"
-    except OSError as exc:
-        return f"refused: cannot read it ({exc.strerror})"
-    status = None if force else await store.status(StoreKey(scope, identity, locale))
-    return status or "pay"
+def _why(error: BaseException | None) -> str:
+    if isinstance(error, nr.NanoReverseError):
+        return error.message
+    if isinstance(error, OSError):
+        return f"cannot read it ({error.strerror or error})"
+    return str(error)
 
 
 async def dry_run(
-    items: list[Item], folder: OutputFolder, store: Store, scope: str, args: argparse.Namespace
+    items: list[Item], folder: OutputFolder, client: nr.AsyncClient, args: argparse.Namespace
 ) -> int:
     counts: collections.Counter[str] = collections.Counter()
+    first_of: dict[nr.StoreKey, str] = {}
     for item in items:
-        plan = await plan_for(item, store, scope, args.locale, args.force)
-        kind = plan.partition(":")[0]
-        counts[kind] += 1
+        plan = await client.plan(item.source, refresh=args.force)
         target = folder.path_for(item.stem, suffix(args.locale, ".md"))
-        label = {"pay": "to pay", "claimed": "claimed"}.get(kind, kind)
-        detail = f"  ({plan})" if kind == "refused" else ""
-        print(f"{label:8}  {item.display}  ->  {target}{detail}")
+        kind: str = plan.action
+        detail = ""
+        if plan.action == "refused":
+            detail = f"  ({_why(plan.error)})"
+        elif plan.key is not None and plan.key in first_of:
+            kind, detail = "same", f"  (the same video as {first_of[plan.key]}: paid once)"
+        elif plan.key is not None:
+            first_of[plan.key] = item.display
+        counts[kind] += 1
+        print(f"{LABELS.get(kind, kind):8}  {item.display}  ->  {target}{detail}")
+    to_pay = counts["pay"]
     print(
-        f"{counts['pay']} to pay (at most {counts['pay']} credits), {counts['stored']} stored "
-        f"(free), {counts['claimed']} being analysed by another run, "
-        f"{counts['refused']} refused before sending."
+        f"{to_pay} to pay (at most {counted(to_pay, 'credit')}), {counts['stored']} stored "
+        f"(free), {counts['same']} the same as another (free), {counts['claimed']} being "
+        f"analysed by another run, {counts['refused']} refused before sending."
     )
     return EXIT_OK

@@ -14,10 +14,18 @@ from typing import IO, Any
 
 from rich.console import Console
 
-from .._answer.exports import to_edl, to_otio, to_srt, to_vtt
-from .._answer.shots import Shot, parse_analysis
-from .._answer.timeline import shot_ranges, snap
-from .._store import Store, StoredAnswer
+from .. import (
+    Shot,
+    Store,
+    StoredAnswer,
+    parse_analysis,
+    shot_ranges,
+    snap_to_cuts,
+    to_edl,
+    to_otio,
+    to_srt,
+    to_vtt,
+)
 from ._inputs import safe_part
 from ._output import OutputFolder, suffix
 from ._usage import UsageError
@@ -177,7 +185,7 @@ async def export_files(
             nominal += fps is None
             ranges = shot_ranges([shot.duration_seconds for shot in shots], length)
             if snap_within is not None:
-                ranges, moves = snap(ranges, find_cuts(answer.source), snap_within)
+                ranges, moves = snap_to_cuts(ranges, find_cuts(answer.source), snap_within)
                 err.print(f"{answer.source}: {_moved(moves, snap_within)}", markup=False)
             name = _name(answer, taken)
             _write(target, name, formats, answer, shots, ranges, fps or NOMINAL_FPS)

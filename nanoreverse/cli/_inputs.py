@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from .._sources.kinds import Source, VideoFile, VideoURL, YouTube, as_source
-from .._sources.urls import normalise_url
+from .. import Source, VideoFile, VideoURL, YouTube, as_source
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 _MAX_PART = 100
@@ -64,7 +63,8 @@ def _url_item(source: YouTube | VideoURL) -> Item:
                 f"yt:{video_id}",
             )
         # Not a video link: preflight will say so; name it anyway.
-    key = normalise_url(source.url)
+    # A YouTube link naming no video is refused by preflight: its text names it well enough.
+    key = source.normalised_url if isinstance(source, VideoURL) else source.url.strip()
     short = hashlib.sha256(key.encode()).hexdigest()[:10]
     name = PurePosixPath(urlsplit(source.url).path).stem
     stem = f"url-{short}-{_clean(name)}" if name else f"url-{short}"  # the hash keeps it apart

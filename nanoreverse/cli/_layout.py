@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._config import DEFAULT_LEASE
+from .. import DEFAULT_LEASE
 
 if TYPE_CHECKING:
     from .. import Store

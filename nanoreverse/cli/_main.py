@@ -8,7 +8,6 @@ and printing the summary).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -16,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._config import (
+from .. import (
     API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
@@ -99,10 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--open", action="store_true", help="open it in a browser")
     report.add_argument("--store", help="the store the run used (default: the one in OUT_DIR)")
 
-    emulator = commands.add_parser("emulator", help="run the API emulator in the foreground")
-    from ..testing import _serve  # argparse-only: aiohttp.web loads when the emulator runs
-
-    _serve.add_arguments(emulator)
+    # `nanoreverse emulator ...` is nanoreverse.testing's own command (main() hands it over
+    # before parsing); listed here so that --help names it.
+    commands.add_parser(
+        "emulator",
+        help="run the API emulator in the foreground (emulator --help for its options)",
+        add_help=False,
+    )
     return parser
 
 
@@ -194,7 +196,12 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nanoreverse`` command."""
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["emulator"]:
+        from ..testing import emulator_command
+
+        return emulator_command(arguments[1:])
+    args = _parser().parse_args(arguments)
     import asyncio
 
     from rich.console import Console
@@ -204,12 +211,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = logging.INFO if args.verbose == 1 else logging.DEBUG
         logging.basicConfig(level=level, format="nanoreverse: %(message)s", stream=sys.stderr)
     try:
-        if args.command == "emulator":
-            from ..testing import _serve
-
-            with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(_serve.serve(_serve.emulator_from(args), as_json=args.json))
-            return EXIT_OK
         if args.command == "export":
             return asyncio.run(_export(args, err))
         if args.command == "report":

@@ -12,8 +12,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .._batch.events import Event, Finished, RateLimited, Retrying
-from .._batch.results import BatchResults
+from .. import BatchResults, Event, Finished, RateLimited, Retrying
 
 
 def duration(seconds: float | None) -> str:

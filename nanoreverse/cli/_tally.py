@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from .._batch.events import BatchStats, Result
-from .._errors import APIError
+from .. import APIError, BatchStats, Result
 from ._output import OutputFolder
 
 

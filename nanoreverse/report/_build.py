@@ -17,8 +17,7 @@ from typing import Any
 import jinja2
 from PIL import Image
 
-from .._answer.shots import parse_analysis
-from .._answer.timeline import shot_ranges, timecode
+from .. import parse_analysis, shot_ranges
 from ..cli._layout import REPORT
 from ._collect import Video
 from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
@@ -220,3 +219,13 @@ class Builder:
         name = f"{video.slug}.jpg"
         sheet.save(self.sheets / name, "JPEG", quality=85)
         return name
+
+
+def timecode(seconds: float) -> str:
+    """``m:ss.s``, as the pages show times.
+
+    >>> timecode(75.25)
+    '1:15.2'
+    """
+    minutes, rest = divmod(max(seconds, 0.0), 60)
+    return f"{int(minutes)}:{rest:04.1f}"

@@ -16,7 +16,7 @@ if _typing.TYPE_CHECKING:
     from ._emulator import DEFAULT_KEY, Emulator
     from ._faults import Fault, RequestRecord
     from ._redis import RedisServer, redis_server_binary
-    from ._serve import EmulatorProcess
+    from ._serve import EmulatorProcess, emulator_command
 
 __all__ = [
     "DEFAULT_KEY",
@@ -26,6 +26,7 @@ __all__ = [
     "InstantClock",
     "RedisServer",
     "RequestRecord",
+    "emulator_command",
     "plan_shots",
     "redis_server_binary",
     "shot_count",
@@ -37,6 +38,7 @@ _WHERE = {
     "DEFAULT_KEY": "._emulator",
     "Emulator": "._emulator",
     "EmulatorProcess": "._serve",
+    "emulator_command": "._serve",
     "Fault": "._faults",
     "InstantClock": "._clock",
     "RedisServer": "._redis",

@@ -12,6 +12,7 @@ import asyncio
 import collections
 import contextlib
 import email.utils
+import logging
 import math
 import random
 import ssl
@@ -31,6 +32,7 @@ from ._upload import BodyError, BodyScanner
 from ._validate import answer_for_body
 
 DEFAULT_KEY = EMULATOR_KEY
+logger = logging.getLogger("nanoreverse.emulator")
 
 
 class Emulator:
@@ -214,6 +216,7 @@ class Emulator:
             self.in_flight -= 1
             record.ended = time.monotonic()
             self._finished[record.status] += 1
+            _log_request(record)
 
     async def _answer(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
         # The order a real service works in: who is asking, may they ask now, is the
@@ -304,3 +307,22 @@ class Emulator:
             record.body_bytes += len(piece)
             scanner.feed(piece)
         return answer_for_body(scanner, record)
+
+
+def _log_request(record: RequestRecord) -> None:
+    """One line per request at INFO on ``nanoreverse.emulator`` (what the command prints)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    what = record.video_url or record.file_name or record.source or "?"
+    outcome = record.error_code or ("answered" if record.status == 200 else "no answer")
+    took = (record.ended or record.started) - record.started
+    logger.info(
+        "#%d %s %s %s -> %s %s (%.2f s)",
+        record.number,
+        record.source or "-",
+        what,
+        record.locale or "-",
+        record.status if record.status is not None else "-",
+        outcome,
+        took,
+    )

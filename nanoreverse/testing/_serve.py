@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-limit",
         default="100/3600",
-        help="CALLS/SECONDS per key, sliding window, or 'none' (default 100/3600)",
+        help="CALLS/SECONDS per key, sliding window, or 'none'",
     )
     parser.add_argument(
         "--retry-after",
@@ -32,12 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="seconds",
         help="how a 429 says when to come back",
     )
-    parser.add_argument(
-        "--credits", type=int, default=None, help="credits per key (default: no end)"
-    )
+    parser.add_argument("--credits", type=int, default=None, help="credits per key (none: no end)")
     parser.add_argument("--ttfb", type=float, default=0.0, help="seconds before the answer starts")
     parser.add_argument(
-        "--chars-per-second", type=float, default=None, help="pace of the answer (default: at once)"
+        "--chars-per-second", type=float, default=None, help="pace of the answer (none: at once)"
     )
     parser.add_argument("--chunk-bytes", type=int, default=64, help="bytes per network write")
     parser.add_argument(
@@ -52,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests kept for inspection, the latest (0: all; the counters stay exact)",
     )
     parser.add_argument("--json", action="store_true", help="print the address as one JSON line")
+    parser.add_argument("--quiet", action="store_true", help="no line per request")
 
 
 def emulator_from(args: argparse.Namespace) -> Emulator:
@@ -86,13 +86,35 @@ async def serve(emulator: Emulator, *, as_json: bool = False) -> None:
         await asyncio.Event().wait()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nanoreverse emulator", description=__doc__)
+DESCRIPTION = f"""\
+A faithful local emulator of the Video Reverse Prompt API, for tests and demos: the
+same endpoint, authentication, validation, errors, rate limit and streamed Markdown,
+on this machine. Its answers are made up (and marked so); no credit is spent. It
+listens on 127.0.0.1:8765 and accepts the key {EMULATOR_KEY!r} unless told otherwise;
+point a client at it with NANOPHOTO_BASE_URL=http://127.0.0.1:8765 and that key as
+NANOPHOTO_API_KEY. Each request is logged on one line."""
+
+
+def emulator_command(argv: Sequence[str] | None = None) -> int:
+    """The ``nanoreverse emulator`` command (also ``python -m nanoreverse.testing``).
+
+    >>> emulator_command(["--port", "0", "--json"])              # doctest: +SKIP
+    """
+    parser = argparse.ArgumentParser(
+        prog="nanoreverse emulator",
+        description=DESCRIPTION,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(emulator_from(args), as_json=args.json))
     return 0
+
+
+main = emulator_command
 
 
 class EmulatorProcess:
@@ -109,7 +131,8 @@ class EmulatorProcess:
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> EmulatorProcess:
-        command = [sys.executable, "-m", "nanoreverse.testing", "--port", "0", "--json", *self.args]
+        command = [sys.executable, "-m", "nanoreverse.testing", "--port", "0", "--json", "--quiet"]
+        command += self.args
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
