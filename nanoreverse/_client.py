@@ -45,9 +45,9 @@ from ._errors import (
 )
 from ._limits.local import make_limiter
 from ._sources.kinds import Prepared, Source, SourceLike, as_source
-from ._store import Store, StoreKey, scope_of
+from ._store import Store, scope_of
 from ._store.plan import Plan, plan_call
-from ._store.through import Shared, open_through_store
+from ._store.through import InFlight, open_through_store
 from ._transport.attempt import Requester
 from ._transport.call import Caller
 from ._transport.http import Hook, HTTPSettings, ResponseHook
@@ -156,7 +156,7 @@ class AsyncClient:
             on_response=on_response,
         )
         self._caller = Caller(self._requester, self._limiter, self._retry, max_retries)
-        self._shared_calls: dict[StoreKey, Shared] = {}
+        self._in_flight = InFlight()
 
     @property
     def base_url(self) -> str:
@@ -205,8 +205,10 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the session (unless it was given to the client) and the store's connection."""
+        """Close the session (unless it was given to the client) and the store's connection.
+        Answers still being read for a store are cut off here, and logged as such."""
         self._closed = True
+        await self._in_flight.aclose()
         if self._owns_session and self._session is not None:
             await self._session.close()
         await self._limiter.aclose()
@@ -260,7 +262,7 @@ class AsyncClient:
             if self._store is None:
                 return await send()
             return await open_through_store(
-                self._store, self._scope, self._shared_calls, call, refresh, send
+                self._store, self._scope, self._in_flight, call, refresh, send
             )
 
         return AnalysisStream(opener, source=source, locale=chosen, record=record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import aiohttp
@@ -182,3 +183,17 @@ async def test_session_errors_do_not_leak_aiohttp_types(
     with pytest.raises(nr.APIConnectionError) as info:
         await client.analyze(YT).text()
     assert not isinstance(info.value, aiohttp.ClientError)
+
+
+async def test_without_a_store_an_answer_left_unread_is_logged_with_its_size(
+    emulator: Emulator, client: nr.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="nanoreverse")
+    emulator.chars_per_second = 2000
+    async with client.analyze(YT) as stream:
+        await stream.__anext__()
+    dropped = [r.getMessage() for r in caplog.records if "left unread" in r.getMessage()]
+    assert dropped == [
+        f"an answer was left unread after {len(stream.received_text)} characters and dropped "
+        "(a store would have read it to its end and kept it)"
+    ]

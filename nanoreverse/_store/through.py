@@ -6,14 +6,18 @@
   a holder that died stops renewing, its lease runs out, and the claim is taken over;
 - otherwise the caller claims it, makes the call, and stores the whole answer.
 
-Within one process identical calls share one request: the later ones follow the first
-live, chunk by chunk (:class:`Shared`). Only an answer read to its end is stored; an
-error or a broken-off answer is logged in the store and never served as a hit.
+Within one process identical calls share one request: every caller, the first one too,
+follows it live, chunk by chunk (:class:`Shared`), while a task of the client's own reads
+the paid answer to its end (:func:`_pump`). So one caller going away (a web request
+whose browser left) never cuts the others short, and an answer nobody reads any more is
+still stored: it is paid for. Only an answer read to its end is stored; an error or a
+broken-off answer is logged in the store and never served as a hit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import uuid
@@ -22,9 +26,11 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
+from .._config import MAX_ANSWER_CHARS
 from .._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
 from .._sources.kinds import VideoFile, as_source
-from .._transport.stream import Answer, Call, ReplayedAnswer
+from .._transport.errors import FAILURES, answer_error
+from .._transport.stream import Answer, Call, ReplayedAnswer, too_long
 from . import Claimed, Held, Hit, Store, StoreKey
 from .identity import identify
 
@@ -72,12 +78,35 @@ class Shared:
         if index < len(self.parts):
             return self.parts[index]
         if self.error is not None:
-            received = "".join(self.parts)
-            raise StreamInterruptedError(
-                f"the identical call this one followed ended early ({self.error})",
-                partial_text=received,
-            )
+            raise copy.copy(self.error)  # the paid answer's own error, with its text so far
         return ""
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class InFlight:
+    """A client's paid answers being read by its own tasks, and the calls following them.
+
+    >>> in_flight = InFlight(); await in_flight.aclose()     # doctest: +SKIP
+    """
+
+    def __init__(self) -> None:
+        self.calls: dict[StoreKey, Shared] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)  # held here: the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        """Stop reading: the client is closing. What was read is logged in the store."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class Follower:
@@ -149,28 +178,39 @@ async def _renew(store: Store, key: StoreKey, owner: str, holder: weakref.ref[ob
             logger.warning("could not renew the claim on %s: %s", key.identity, exc)
 
 
-class Leader:
-    """The paying call's answer: shared live, stored when read to its end."""
-
-    def __init__(self, inner: Answer, claim: Claim, shared: Shared, on_end: Callable[[], None]):
-        self._inner, self._claim, self._shared, self._on_end = inner, claim, shared, on_end
-
-    async def read(self) -> str:
-        text = await self._inner.read()
-        if text:
-            self._shared.push(text)
-        return text
-
-    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
-        self._on_end()
-        try:
-            # Also when cancelled: the claim must be settled, or others wait out its lease.
-            with anyio.CancelScope(shield=True):
-                await self._inner.close(complete=complete, text=text, error=error)
-                await self._claim.settle(text=text, complete=complete, error=error)
-        finally:
-            early = None if complete else error or StreamInterruptedError("closed early")
-            self._shared.end(early)
+async def _pump(inner: Answer, claim: Claim, shared: Shared, forget: Callable[[], None]) -> None:
+    """Read the paid answer to its end into ``shared``, whoever still follows it, then store
+    it (or log how it ended). Cancelled only when the client closes."""
+    complete, error, chars = False, None, 0
+    try:
+        while True:
+            try:
+                text = await inner.read()
+            except FAILURES as exc:
+                error = answer_error(exc, shared.text())
+                break
+            if not text:
+                complete = True
+                break
+            chars += len(text)
+            if chars > MAX_ANSWER_CHARS:
+                error = too_long(shared.text())
+                break
+            shared.push(text)
+    except BaseException as exc:
+        error = StreamInterruptedError(
+            f"the client was closed before the answer ended ({type(exc).__name__})",
+            partial_text=shared.text(),
+        )
+        logger.warning("the answer for %s was cut off: %s", claim.source, error)
+        raise
+    finally:
+        forget()
+        with anyio.CancelScope(shield=True):  # the claim must be settled, or others wait
+            text = shared.text()
+            await inner.close(complete=complete, text=text, error=error)
+            await claim.settle(text=text, complete=complete, error=error)
+        shared.end(None if complete else error)
 
 
 def _where(source: object) -> str:
@@ -192,13 +232,14 @@ async def _key(store: Store, scope: str, call: Call, refresh: bool) -> StoreKey:
 async def open_through_store(
     store: Store,
     scope: str,
-    shared_calls: dict[StoreKey, Shared],
+    in_flight: InFlight,
     call: Call,
     refresh: bool,
     send: Callable[[], Awaitable[Answer]],
 ) -> Answer:
     """The answer for ``call``: stored, followed, or paid for (``send``) and then stored."""
     key = await _key(store, scope, call, refresh)
+    shared_calls = in_flight.calls
     shared = shared_calls.get(key)
     if shared is not None:
         await shared.wait_opened()
@@ -221,8 +262,7 @@ async def open_through_store(
             call.record.cached = True
             return ReplayedAnswer(markdown)
         claim = Claim(store, key, owner, _where(call.source))
-        # The stream holds the record: once the stream is dropped, the record goes with it.
-        claim.keep_alive(call.record)
+        claim.keep_alive(shared)  # renewed while the answer is read (the pump holds it)
         try:
             inner = await send()
         except BaseException as exc:
@@ -234,7 +274,8 @@ async def open_through_store(
         shared.end(exc)
         raise
     shared.open()
-    return Leader(inner, claim, shared, forget)
+    in_flight.start(_pump(inner, claim, shared, forget))
+    return Follower(shared)
 
 
 async def _wait_for_claim(store: Store, key: StoreKey, owner: str, refresh: bool) -> str | None:

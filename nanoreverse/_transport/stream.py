@@ -8,6 +8,7 @@ the layer below are turned into ours here, once.
 from __future__ import annotations
 
 import codecs
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -20,6 +21,8 @@ from .._config import MAX_ANSWER_CHARS
 from .._errors import NanoReverseError, StreamInterruptedError
 from .._sources.kinds import Prepared
 from .errors import FAILURES, answer_error
+
+logger = logging.getLogger("nanoreverse")
 
 
 @dataclass
@@ -99,8 +102,14 @@ class HTTPAnswer:
     async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
         if self._response.content.at_eof():
             self._response.release()
-        else:
-            self._response.close()
+            return
+        self._response.close()
+        if error is None:  # the reader stopped early: say what was dropped, never silently
+            logger.info(
+                "an answer was left unread after %d characters and dropped (a store would "
+                "have read it to its end and kept it)",
+                len(text),
+            )
 
 
 class ReplayedAnswer:
@@ -115,6 +124,15 @@ class ReplayedAnswer:
 
     async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
         self._markdown = None
+
+
+def too_long(received: str, limit: int = MAX_ANSWER_CHARS) -> StreamInterruptedError:
+    """The error of an answer that passed ``limit`` characters (read no further)."""
+    return StreamInterruptedError(
+        f"the answer passed {limit:,} characters, far beyond any real shot "
+        "list; reading stopped there (the credit may be spent, so it is not retried)",
+        partial_text=received,
+    )
 
 
 class AnalysisStream:
@@ -207,11 +225,7 @@ class AnalysisStream:
         return text
 
     async def _too_long(self) -> None:
-        error = StreamInterruptedError(
-            f"the answer passed {self._max_chars:,} characters, far beyond any real shot "
-            "list; reading stopped there (the credit may be spent, so it is not retried)",
-            partial_text=self.received_text,
-        )
+        error = too_long(self.received_text, self._max_chars)
         await self._close(complete=False, error=error)
         raise error
 
