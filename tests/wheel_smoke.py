@@ -16,7 +16,9 @@ def main(root: Path) -> None:
     import nanoreverse as nr
 
     package = Path(nr.__file__).parent
-    assert root not in package.parents, f"imported the source tree, not the wheel: {package}"
+    # Installed from the wheel: in site-packages, not the tree (nor an editable link to it).
+    assert package.parent.name == "site-packages", f"not the installed wheel: {package}"
+    assert package.resolve() != (root / "nanoreverse").resolve(), "imported the source tree"
     assert (package / "py.typed").is_file(), "py.typed is missing from the wheel"
     templates = package / "report" / "templates"
     assert any(templates.glob("*.html*")), "the report's templates are missing from the wheel"

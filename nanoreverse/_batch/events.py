@@ -9,6 +9,7 @@ from typing import TypeAlias
 
 from .._answer.shots import Analysis, parse_analysis
 from .._errors import NanoReverseError, may_have_been_paid
+from .._keys import StoreKey
 from .._sources.kinds import SourceLike
 
 
@@ -28,6 +29,10 @@ class Result:
     cached: bool = False
     #: Ended by ``results.stop(now=True)`` before its answer was complete.
     stopped: bool = False
+    #: What names the answer in the client's store (``AnalysisStream.key``).
+    key: StoreKey | None = None
+    #: The store could not keep this paid answer (``AnalysisStream.store_error``).
+    store_error: NanoReverseError | None = None
 
     @property
     def ok(self) -> bool:

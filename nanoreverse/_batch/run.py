@@ -125,6 +125,8 @@ async def _run_one(
         rate_limit_wait=stream.rate_limit_wait,
         cached=stream.cached,
         stopped=stopped,
+        key=stream.key,
+        store_error=stream.store_error,
     )
 
 

@@ -14,7 +14,6 @@ file's stamp, so that a file named before is not read again (``_store/identity.p
 from __future__ import annotations
 
 import abc
-import hashlib
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,28 +22,9 @@ from types import TracebackType
 from typing import Literal
 
 from .._config import DEFAULT_LEASE as DEFAULT_LEASE
+from .._keys import StoreKey as StoreKey
+from .._keys import scope_of as scope_of
 from .._sources.fileio import Stamp
-
-
-def scope_of(api_key: str) -> str:
-    """A short hash naming an API key in the store: the key itself is never written."""
-    return hashlib.sha256(b"nanoreverse-scope\0" + api_key.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class StoreKey:
-    """Where one analysis lives: the key's scope, what the video is, and the locale.
-
-    ``scope`` is a hash of the API key (never the key); ``identity`` names the video
-    by what it is (``sha256:…`` of a file's bytes, ``youtube:ID``, a normalised URL).
-
-    >>> nr.StoreKey("3f2a9c0d1e4b5a6f", "youtube:W-15-UmGP5s", "ja").locale
-    'ja'
-    """
-
-    scope: str
-    identity: str
-    locale: str
 
 
 @dataclass(frozen=True)
@@ -170,6 +150,16 @@ class Store(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def storable(text: str) -> str:
+    """Text any backend can keep: a file name that is not UTF-8 (read with
+    surrogateescape, as Python reads names) has its stray bytes written as ``\\xNN``.
+
+    >>> storable("caf\udce9.mp4")
+    'caf\\xe9.mp4'
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def check_lease(lease: float) -> float:

@@ -19,16 +19,20 @@ rewritten with its old size and mtime put back.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from pathlib import Path
 
 import anyio.to_thread
 
+from .._errors import StoreError
 from .._sources.fileio import Stamp, open_regular
 from .._sources.kinds import Prepared
 from .._sources.urls import normalise_url, youtube_video_id
 from . import Store
+
+logger = logging.getLogger("nanoreverse")
 
 _HASH_BLOCK = 1 << 20
 
@@ -77,12 +81,23 @@ async def identify(prepared: Prepared, memo: Store | None = None, *, reread: boo
     assert upload.path is not None and upload.stamp is not None
     where = upload.path.absolute()
     if memo is not None and not reread:
-        known = await memo.recall_identity(where, upload.stamp)
+        known = await _recall(memo, where, upload.stamp)
         if known is not None:
             return known
     started_ns = wall_ns()
     digest, stamp = await anyio.to_thread.run_sync(_sha256_of_file, upload.path)
     identity = f"sha256:{digest}"
     if memo is not None and stamp.ctime_ns < started_ns - SETTLED_NS:
-        await memo.remember_identity(where, stamp, identity)
+        try:
+            await memo.remember_identity(where, stamp, identity)
+        except StoreError as exc:  # a memory only saves a read: a full disk costs no call
+            logger.debug("could not remember what %s is: %s", where, exc)
     return identity
+
+
+async def _recall(memo: Store, where: Path, stamp: Stamp) -> str | None:
+    try:
+        return await memo.recall_identity(where, stamp)
+    except StoreError as exc:  # the file is read instead: the answer's look-up says more
+        logger.debug("could not recall what %s is: %s", where, exc)
+        return None

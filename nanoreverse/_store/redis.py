@@ -23,6 +23,7 @@ from .base import (
     StoredAnswer,
     StoreKey,
     check_lease,
+    storable,
 )
 
 if TYPE_CHECKING:
@@ -110,7 +111,8 @@ class RedisStore(Store):
         return bool(await self._eval("renew a claim", _RENEW, keys, [owner, lease_ms]))
 
     async def finish(self, key: StoreKey, owner: str, markdown: str, *, source: str) -> None:
-        args = [owner, markdown, source, repr(time.time()), key.identity, key.locale]
+        texts = [storable(markdown), storable(source)]
+        args = [owner, *texts, repr(time.time()), key.identity, key.locale]
         await self._eval("store an answer", _FINISH, self._claim_keys(key, "answer"), args)
 
     async def abandon(
@@ -124,6 +126,7 @@ class RedisStore(Store):
         partial: str = "",
     ) -> None:
         entry = {"source": source, "code": code, "message": message, "partial": partial}
+        entry = {name: value and storable(value) for name, value in entry.items()}
         args = [owner, json.dumps({**entry, "at": time.time()}, ensure_ascii=False)]
         keys = self._claim_keys(key, "attempts")
         await self._eval("record a failed attempt", _ABANDON, keys, args)

@@ -39,6 +39,7 @@ from .base import (
     StoredAnswer,
     StoreKey,
     check_lease,
+    storable,
 )
 
 T = TypeVar("T")
@@ -73,6 +74,18 @@ END;
 
 # One statement, so atomic with no transaction around it: the claim is taken when no
 # answer is stored (unless refreshing) and no one else holds a live claim.
+#: The schema this code writes, kept in ``PRAGMA user_version``. Released ones: 1 (the
+#: first store: no ``finished_by``, no ``attempts.owner``), 2 (claims ended by triggers),
+#: 3 (``identities``). Files made before the version was kept read 0 and are told apart
+#: by their columns.
+SCHEMA_VERSION = 3
+
+# Columns added since schema 1, each with the value an older row gets.
+_ADDED_COLUMNS = (
+    ("answers", "finished_by", "TEXT NOT NULL DEFAULT ''"),
+    ("attempts", "owner", "TEXT NOT NULL DEFAULT ''"),
+)
+
 # Named placeholders with a dict: Python 3.14 refuses a sequence bound to numbered ones.
 _CLAIM = """
 INSERT INTO claims SELECT :scope, :identity, :locale, :owner, :expires
@@ -129,7 +142,7 @@ class SQLiteStore(Store):
             await db.execute("PRAGMA busy_timeout = 30000")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
-            await db.executescript(_SCHEMA)
+            await _migrate(db, self.path)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await db.close()
@@ -178,7 +191,7 @@ class SQLiteStore(Store):
         return await self._run("renew a claim", work)
 
     async def finish(self, key: StoreKey, owner: str, markdown: str, *, source: str) -> None:
-        row = (*_key(key), markdown, source, time.time(), owner)
+        row = (*_key(key), storable(markdown), storable(source), time.time(), owner)
         insert = "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)"
         await self._run("store an answer", lambda db: db.execute(insert, row))
 
@@ -192,7 +205,8 @@ class SQLiteStore(Store):
         message: str,
         partial: str = "",
     ) -> None:
-        row = (*_key(key), source, code, message, partial, time.time(), owner)
+        texts = (storable(source), code, storable(message), storable(partial))
+        row = (*_key(key), *texts, time.time(), owner)
         insert = "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         await self._run("record a failed attempt", lambda db: db.execute(insert, row))
 
@@ -245,6 +259,31 @@ class SQLiteStore(Store):
         if db is not None:
             with anyio.CancelScope(shield=True):
                 await db.close()
+
+
+async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
+    """Bring a store file of any released schema up to ``SCHEMA_VERSION``, once, under
+    SQLite's write lock (two processes opening an old file at once migrate it once)."""
+    found = await _one(db, "PRAGMA user_version", ())
+    if found is not None and found[0] == SCHEMA_VERSION:
+        return
+    if found is not None and found[0] > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store {path} was written by a newer nanoreverse (schema {found[0]}; this "
+            f"one knows {SCHEMA_VERSION}): upgrade, or use another --store"
+        )
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        for table, column, kind in _ADDED_COLUMNS:
+            columns = {row[1] for row in await _all(db, f"PRAGMA table_info({table})", ())}
+            if columns and column not in columns:
+                await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.executescript(_SCHEMA)  # what is missing (every statement is IF NOT EXISTS)
+    await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 Parameters = tuple[object, ...] | dict[str, object]

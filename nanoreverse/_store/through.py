@@ -30,7 +30,7 @@ from .._config import MAX_ANSWER_CHARS
 from .._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
 from .._sources.kinds import VideoFile, as_source
 from .._transport.errors import FAILURES, answer_error
-from .._transport.stream import Answer, Call, ReplayedAnswer, too_long
+from .._transport.stream import Answer, Call, CallRecord, ReplayedAnswer, too_long
 from . import Claimed, Held, Hit, Store, StoreKey
 from .identity import identify
 
@@ -139,31 +139,35 @@ class Claim:
             _renew(self.store, self.key, self.owner, weakref.ref(holder))
         )
 
-    async def settle(self, *, text: str, complete: bool, error: BaseException | None) -> None:
-        """Store the answer, or log the failed attempt. A store that fails here is only
-        logged: the call is made, so its answer (or its own error) is what the caller
-        must get, not a StoreError in its place."""
+    async def settle(
+        self, *, text: str, complete: bool, error: BaseException | None
+    ) -> StoreError | None:
+        """Store the answer, or log the failed attempt; returns why a whole answer could
+        not be stored. A store that fails here never raises: the call is made, so its
+        answer (or its own error) is what the caller must get, not a StoreError."""
         if self._renewer is not None:
             self._renewer.cancel()
         try:
             if complete:
                 await self.store.finish(self.key, self.owner, text, source=self.source)
-                return
+                return None
             code = error.code if isinstance(error, APIError) else None
             message = str(error) if error is not None else "closed before the end of the answer"
             await self.store.abandon(
                 self.key, self.owner, source=self.source, code=code, message=message, partial=text
             )
-        except StoreError as exc:
+        except Exception as exc:  # any failure of any store, ours or a user's
+            failure = exc if isinstance(exc, StoreError) else StoreError(f"{exc!r}")
             if complete:
                 logger.warning(
                     "the answer for %s was received but could not be stored, so a later "
                     "call may pay for it again: %s",
                     self.source,
-                    exc,
+                    failure,
                 )
-            else:
-                logger.warning("the failed call for %s could not be logged: %s", self.source, exc)
+                return failure
+            logger.warning("the failed call for %s could not be logged: %s", self.source, failure)
+        return None
 
 
 async def _renew(store: Store, key: StoreKey, owner: str, holder: weakref.ref[object]) -> None:
@@ -178,7 +182,9 @@ async def _renew(store: Store, key: StoreKey, owner: str, holder: weakref.ref[ob
             logger.warning("could not renew the claim on %s: %s", key.identity, exc)
 
 
-async def _pump(inner: Answer, claim: Claim, shared: Shared, forget: Callable[[], None]) -> None:
+async def _pump(
+    inner: Answer, claim: Claim, shared: Shared, forget: Callable[[], None], record: CallRecord
+) -> None:
     """Read the paid answer to its end into ``shared``, whoever still follows it, then store
     it (or log how it ended). Cancelled only when the client closes."""
     complete, error, chars = False, None, 0
@@ -209,7 +215,7 @@ async def _pump(inner: Answer, claim: Claim, shared: Shared, forget: Callable[[]
         with anyio.CancelScope(shield=True):  # the claim must be settled, or others wait
             text = shared.text()
             await inner.close(complete=complete, text=text, error=error)
-            await claim.settle(text=text, complete=complete, error=error)
+            record.store_error = await claim.settle(text=text, complete=complete, error=error)
         shared.end(None if complete else error)
 
 
@@ -238,7 +244,7 @@ async def open_through_store(
     send: Callable[[], Awaitable[Answer]],
 ) -> Answer:
     """The answer for ``call``: stored, followed, or paid for (``send``) and then stored."""
-    key = await _key(store, scope, call, refresh)
+    key = call.record.key = await _key(store, scope, call, refresh)
     shared_calls = in_flight.calls
     shared = shared_calls.get(key)
     if shared is not None:
@@ -274,7 +280,7 @@ async def open_through_store(
         shared.end(exc)
         raise
     shared.open()
-    in_flight.start(_pump(inner, claim, shared, forget))
+    in_flight.start(_pump(inner, claim, shared, forget, call.record))
     return Follower(shared)
 
 

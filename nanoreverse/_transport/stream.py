@@ -19,6 +19,7 @@ import aiohttp
 from .._answer.shots import Analysis, Shot, ShotParser, parse_analysis
 from .._config import MAX_ANSWER_CHARS
 from .._errors import NanoReverseError, StreamInterruptedError
+from .._keys import StoreKey
 from .._sources.kinds import Prepared
 from .errors import FAILURES, answer_error
 
@@ -50,6 +51,10 @@ class CallRecord:
     rate_limit_wait: float = 0.0
     #: No request was made: the answer was replayed from the store, or followed live.
     cached: bool = False
+    #: What names the answer in the client's store (None: no store).
+    key: StoreKey | None = None
+    #: The store could not keep this call's paid answer (a later call may pay again).
+    store_error: NanoReverseError | None = None
 
 
 class Answer(Protocol):
@@ -184,6 +189,27 @@ class AnalysisStream:
     def cached(self) -> bool:
         """True when no request was made for it: replayed from the store, or shared."""
         return self._record.cached
+
+    @property
+    def key(self) -> StoreKey | None:
+        """What names this answer in the client's store (None without a store, or before
+        the call is opened): equal keys are one paid answer.
+
+        >>> stream.key.identity                                  # doctest: +SKIP
+        'youtube:W-15-UmGP5s'
+        """
+        return self._record.key
+
+    @property
+    def store_error(self) -> NanoReverseError | None:
+        """Why the store could not keep this paid answer (disk full, an old schema, Redis
+        gone), else None. The answer itself is whole: keep it elsewhere, or a later call
+        pays for it again.
+
+        >>> if stream.store_error:                                # doctest: +SKIP
+        ...     Path("unstored.md").write_text(stream.received_text)
+        """
+        return self._record.store_error
 
     @property
     def received_text(self) -> str:

@@ -39,6 +39,7 @@ from ._inputs import Item, collect
 from ._layout import STORE, open_store
 from ._output import OutputFolder, suffix
 from ._progress import Display
+from ._recovery import keep_unstored, recover_into
 from ._tally import Tally, summary
 from ._usage import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
@@ -145,6 +146,11 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write to --out {folder.root}: {exc.strerror or exc}") from None
     folder.sweep()
+    try:
+        await recover_into(folder.root, store, err)
+    except BaseException:
+        await store.aclose()  # its connection's thread would keep the process alive
+        raise
     async with _client(args, rate, store) as client:
         status = await _run_batch(client, items, folder, args, err)
     if args.report and status != EXIT_INTERRUPTED:
@@ -221,11 +227,14 @@ async def _run_batch(
                 display.results = ctrl_c.results = results
                 stats = results.stats
                 async for result in results:
+                    item = items[result.index]
                     try:
-                        _save(folder, items[result.index], result, args.format)
-                    except OSError as exc:
-                        # Paid for, and kept in the store: a re-run writes it, free.
-                        tally.unwritten.append(f"{items[result.index].display}: {exc}")
+                        _save(folder, item, result, args.format)
+                    except (OSError, ValueError) as exc:  # a full disk; a link out of --out
+                        unsaved = tally.unwritten if result.ok else tally.unlogged
+                        unsaved.append(f"{item.display}: {exc}")
+                    if result.ok and result.store_error is not None:
+                        keep_unstored(folder.root, item.display, result, tally)
                     tally.add(result)
     except asyncio.CancelledError:
         if not ctrl_c.interrupted:
@@ -237,6 +246,7 @@ async def _run_batch(
     if tally.refused_before_sending == len(items):
         return EXIT_USAGE
     incomplete = tally.failed or tally.stopped or tally.unwritten or tally.taken < len(items)
+    incomplete = incomplete or tally.unstored or tally.lost or tally.unlogged
     return EXIT_FAILED if incomplete else EXIT_OK
 
 

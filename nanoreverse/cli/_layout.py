@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 STORE = "analyses.sqlite"
 #: One JSON line per failed attempt, for people to read.
 FAILURES = "failures.jsonl"
+#: Paid answers the store could not keep, until a later run puts them in it.
+UNSTORED = "unstored.jsonl"
 #: The storyboard's folder (``--report``, ``nanoreverse report``).
 REPORT = "report"
 #: The per-video exports' folder (``nanoreverse export`` without ``--to``).

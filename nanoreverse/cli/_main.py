@@ -194,6 +194,14 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
 
 
+class _ToStderr(logging.Handler):
+    """Log lines on whatever ``sys.stderr`` is when they are emitted: the live progress
+    display swaps it for one that prints above the bars."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"nanoreverse: {record.getMessage()}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nanoreverse`` command."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -207,9 +215,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
 
     err = Console(stderr=True)
-    if getattr(args, "verbose", 0):
-        level = logging.INFO if args.verbose == 1 else logging.DEBUG
-        logging.basicConfig(level=level, format="nanoreverse: %(message)s", stream=sys.stderr)
+    # The library's warnings (a paid answer the store could not keep, a retry) reach the
+    # screen without -v; -v adds what the client does, -vv everything.
+    verbose = getattr(args, "verbose", 0)
+    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    library = logging.getLogger("nanoreverse")
+    library.setLevel(level)
+    if not any(isinstance(handler, _ToStderr) for handler in library.handlers):
+        library.addHandler(_ToStderr())
     try:
         if args.command == "export":
             return asyncio.run(_export(args, err))

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from .. import APIError, BatchStats, Result
 from ._output import OutputFolder
+from ._usage import counted
 
 
 @dataclass
@@ -28,6 +29,12 @@ class Tally:
     stopped: int = 0
     failed: collections.Counter[str] = field(default_factory=collections.Counter)
     unwritten: list[str] = field(default_factory=list)
+    #: Paid answers the store refused, kept in the recovery file for the next run.
+    unstored: list[str] = field(default_factory=list)
+    #: Paid answers neither the store nor the recovery file could keep.
+    lost: list[str] = field(default_factory=list)
+    #: Failures that could not be written to failures.jsonl (or their partial text).
+    unlogged: list[str] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         self.taken += 1
@@ -72,7 +79,11 @@ def summary(
         line += f", {tally.stopped} stopped mid-answer (text so far in .partial.md)"
     if tally.taken < total:
         line += f", {total - tally.taken} not started"
-    say(f"{line}; {stats.credits_spent} credits spent. Output: {folder.root}")
+    if getattr(args, "emulator", False):
+        spent = f"no credit spent (the emulator made up {counted(stats.credits_spent, 'answer')})"
+    else:
+        spent = f"{counted(stats.credits_spent, 'credit')} spent"
+    say(f"{line}; {spent}. Output: {folder.root}")
     for code, count in tally.failed.most_common():
         say(f"  {count} × {code}")
     if stats.stopped_by is not None:
@@ -82,11 +93,30 @@ def summary(
         )
     if stats.budget_exhausted:
         say(f"Budget reached (--max-credits {args.max_credits}): the rest was not started.")
+    if tally.unstored or tally.lost:
+        say(f"{counted(len(tally.unstored + tally.lost), 'paid answer')} could not be stored:")
+        for line in tally.unstored:
+            say(f"  {line}")
+        for line in tally.lost:
+            say(f"  {line} (NOT KEPT: its text is only in its output, if that was written)")
+        if tally.unstored:
+            say(
+                "  The next run puts the kept text in the store, free (fix the store first: "
+                "free space, a writable file, Redis up)."
+            )
     if tally.unwritten:
-        say(f"{len(tally.unwritten)} answers could not be written to {folder.root}:")
+        unkept = {line.split(": ", 1)[0] for line in tally.unstored + tally.lost}
+        say(f"{counted(len(tally.unwritten), 'answer')} could not be written to {folder.root}:")
         for line in tally.unwritten:
             say(f"  {line}")
-        say("  They are kept in the store: fix the folder and run again to write them, free.")
+        if not any(line.split(": ", 1)[0] in unkept for line in tally.unwritten):
+            say("  They are kept in the store: fix the folder and run again to write them, free.")
+    if tally.unlogged:
+        say(f"{counted(len(tally.unlogged), 'failure')} could not be logged in {folder.root}:")
+        for line in tally.unlogged[:5]:
+            say(f"  {line}")
+        if len(tally.unlogged) > 5:
+            say(f"  … and {len(tally.unlogged) - 5} more")
     retryable = failed - tally.refused_before_sending
     if tally.refused_before_sending:
         say(

@@ -1,0 +1,134 @@
+"""A store that cannot write never costs a paid answer (#29): old schemas migrate forward,
+any file name is kept, and an answer the store refuses still reaches the caller, with
+``store_error`` saying so."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import nanoreverse as nr
+from nanoreverse.testing import Emulator, Fault
+
+from .helpers import CLIPS, YT, client_for
+
+# The schemas released before the version was kept in PRAGMA user_version.
+SCHEMA_1 = """
+CREATE TABLE answers (
+    scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
+    markdown TEXT NOT NULL, source TEXT NOT NULL, finished_at REAL NOT NULL,
+    PRIMARY KEY (scope, identity, locale));
+CREATE TABLE claims (
+    scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
+    owner TEXT NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (scope, identity, locale));
+CREATE TABLE attempts (
+    scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
+    source TEXT NOT NULL, code TEXT, message TEXT NOT NULL, partial TEXT NOT NULL,
+    at REAL NOT NULL);
+"""
+SCHEMA_2 = SCHEMA_1.replace(
+    "finished_at REAL NOT NULL,\n", "finished_at REAL NOT NULL,\n    finished_by TEXT NOT NULL,\n"
+).replace("at REAL NOT NULL);", "at REAL NOT NULL, owner TEXT NOT NULL);")
+
+
+def old_store(path: Path, schema: str, emulator: Emulator) -> None:
+    """A store file as an older release left it, holding one finished answer."""
+    key = nr.StoreKey(_scope(emulator), "youtube:W-15-UmGP5s", "en")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(schema)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(answers)")]
+        row = {"scope": key.scope, "identity": key.identity, "locale": key.locale}
+        row |= {"markdown": "| 1 | kept from before |", "source": YT, "finished_at": 1.0}
+        row |= {"finished_by": "old"}
+        db.execute(
+            f"INSERT INTO answers VALUES ({', '.join('?' for _ in columns)})",
+            [row[c] for c in columns],
+        )
+        db.commit()
+
+
+def _scope(emulator: Emulator) -> str:
+    # The scope of the emulator's key, as the client computes it (no private import).
+    return nr.AsyncClient(emulator.api_key)._scope
+
+
+@pytest.mark.parametrize("schema", [SCHEMA_1, SCHEMA_2], ids=["schema-1", "schema-2"])
+async def test_a_store_of_any_released_schema_is_migrated_and_keeps_its_answers(
+    emulator: Emulator, tmp_path: Path, schema: str
+) -> None:
+    path = tmp_path / "analyses.sqlite"
+    old_store(path, schema, emulator)
+    async with client_for(emulator, nr.SQLiteStore(path)) as client:
+        kept = client.analyze(YT)
+        assert await kept.text() == "| 1 | kept from before |" and kept.cached
+        fresh = client.analyze(CLIPS[0])
+        await fresh.text()
+        assert fresh.store_error is None and not fresh.cached
+        assert (await client.plan(CLIPS[0])).action == "stored"
+        emulator.script(Fault.error("VIDEO_PROCESSING_FAILED"))  # logged in attempts
+        with pytest.raises(nr.VideoProcessingError):
+            await client.analyze(CLIPS[1], locale="ja").text()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+    assert len(emulator.requests) == 2
+
+
+async def test_a_store_from_a_newer_release_is_refused_not_written(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "analyses.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA user_version = 99")
+    async with client_for(emulator, nr.SQLiteStore(path)) as client:
+        with pytest.raises(nr.StoreError, match="newer nanoreverse"):
+            await client.analyze(YT).text()
+    assert emulator.requests == []  # nothing paid: the store could not say what is stored
+
+
+async def test_a_file_name_that_is_not_utf8_is_stored_and_not_paid_again(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    name = os.fsdecode(b"caf\xe9.mp4")
+    video = tmp_path / name
+    video.write_bytes(CLIPS[0].read_bytes())
+    store = nr.SQLiteStore(tmp_path / "analyses.sqlite")
+    async with client_for(emulator, store) as client:
+        first = client.analyze(video)
+        text = await first.text()
+        assert first.store_error is None
+        again = client.analyze(video)
+        assert await again.text() == text and again.cached
+    assert len(emulator.requests) == 1
+
+
+class RefusingStore(nr.SQLiteStore):
+    """A store that looks and claims, but cannot record an answer (a full disk)."""
+
+    async def finish(self, key: nr.StoreKey, owner: str, markdown: str, *, source: str) -> None:
+        raise nr.StoreError("database or disk is full")
+
+
+class BrokenStore(nr.SQLiteStore):
+    """A user's store with a bug: not even a StoreError."""
+
+    async def finish(self, key: nr.StoreKey, owner: str, markdown: str, *, source: str) -> None:
+        raise UnicodeEncodeError("utf-8", source, 0, 1, "surrogates not allowed")
+
+
+@pytest.mark.parametrize("store_class", [RefusingStore, BrokenStore])
+async def test_an_answer_the_store_cannot_keep_still_reaches_the_caller(
+    emulator: Emulator, tmp_path: Path, store_class: type[nr.SQLiteStore]
+) -> None:
+    async with client_for(emulator, store_class(tmp_path / "a.sqlite")) as client:
+        stream = client.analyze(YT)
+        text = await stream.text()
+        assert text == emulator.requests[0].answer
+        assert isinstance(stream.store_error, nr.StoreError)
+        async with client.analyze_many([CLIPS[0]]) as results:
+            [result] = [r async for r in results]
+        assert result.ok and result.paid and isinstance(result.store_error, nr.StoreError)
