@@ -42,7 +42,8 @@ def old_store(path: Path, schema: str, emulator: Emulator) -> None:
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.executescript(schema)
         columns = [row[1] for row in db.execute("PRAGMA table_info(answers)")]
-        row = {"scope": key.scope, "identity": key.identity, "locale": key.locale}
+        row: dict[str, object] = {"scope": key.scope, "identity": key.identity}
+        row |= {"locale": key.locale}
         row |= {"markdown": "| 1 | kept from before |", "source": YT, "finished_at": 1.0}
         row |= {"finished_by": "old"}
         db.execute(
