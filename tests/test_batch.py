@@ -469,3 +469,27 @@ async def test_stop_sends_nothing_more_for_calls_still_waiting_their_turn(
     # Two calls were sent and finish; the two waiting for the limiter never go out.
     assert len(got) == 2 and all(r.ok for r in got)
     assert len(emulator.requests) == 2
+
+
+@pytest.mark.parametrize("retry_after", [None, "seconds"])
+async def test_the_first_bursts_refusals_teach_the_limit_without_another_storm(
+    retry_after: Any,
+) -> None:
+    # #29 item 16: a server limit the client was not told (4/s), 16 calls at concurrency
+    # 8. The first burst's refusals are evidence enough; after it, only probes may fail.
+    limit = nr.RateLimit(4, per=1.0)
+    async with Emulator(rate_limit=limit, retry_after=retry_after) as emu:
+        async with nr.AsyncClient(
+            emu.api_key,
+            base_url=emu.base_url,
+            rate_limit=nr.RateLimit(100, per=1.0),
+            backoff=nr.Backoff(initial=0.05, maximum=0.2, jitter=0),
+        ) as client:
+            results = await collect(client, links(16), concurrency=8)
+            learned = client._limiter.limit  # type: ignore[attr-defined]
+    assert all(r.ok for r in results) and learned == 4
+    first_refusal = min(r.started for r in emu.requests if r.status == 429)
+    later = [r for r in emu.requests if r.status == 429 and r.started > first_refusal + 0.5]
+    burst = sum(r.status == 429 for r in emu.requests) - len(later)
+    assert burst <= 8 - 4  # no more than were in flight beyond the limit at once
+    assert len(later) <= 1  # then one probe at most in this short run: no second storm

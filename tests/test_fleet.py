@@ -103,7 +103,14 @@ def test_the_fleet_learns_an_unknown_lower_limit(
     finish(fleet(emu, redis_url, tmp_path, processes=4, calls=30, rate="40/1"))
     statuses = emu.statuses()
     assert statuses[200] == 120
-    assert statuses[429] <= 0.1 * 120, statuses
+    # The first burst may lose what the fleet had in flight beyond the server's limit when
+    # the first refusal came back (4 processes x 4 calls: how many depends on the machine's
+    # load, 3 to 13 here); its refusals teach the limit, and after them only a probe (one
+    # at a time, its wait doubling when refused) may be refused: no second storm.
+    first = min(r.started for r in emu.requests if r.status == 429)
+    later = [r for r in emu.requests if r.status == 429 and r.started > first + 0.5]
+    assert statuses[429] - len(later) <= 4 * 4, statuses
+    assert len(later) <= 2, [round(r.started - first, 2) for r in later]
 
 
 def test_a_killed_process_does_not_hold_the_others(

@@ -105,7 +105,7 @@ def test_a_429_without_retry_after_teaches_the_real_limit() -> None:
 def test_a_429_with_retry_after_does_not_lower_the_rate() -> None:
     lim, _ = limiter(10)
     slot = take(lim)
-    lim.answered(slot, accepted=False, learn=False)
+    lim.answered(slot, accepted=False)  # a 429 with Retry-After: one is no evidence
     assert lim.limit == 10
 
 

@@ -5,11 +5,19 @@ dated when its request has been fully sent (the server has surely counted it
 by then), so the window never frees a place before the server's does.
 
 When the server answers 429 anyway (its limit is lower than the client was
-told, or another program shares the key), the limiter *learns*: the calls it
-saw accepted in the current window are what the server allows, and it keeps
-to that. It then probes back up now and then, one call at a time, waiting
-twice as long after each probe the server refuses, so that few calls are
-wasted once the limit is found.
+told, or another program shares the key), the limiter *learns*. The rule, one for
+both limiters (``shared.py`` keeps it on Redis, and one test matrix holds both to it):
+
+- a lower limit is learned on evidence only: two refusals in a row that saw about the
+  same number of calls accepted in the window (within a quarter: in a burst, answers
+  land out of order); the larger is what the server allows. One stray 429, refusals
+  far apart in count, or refusals while none was accepted teach nothing (the backoff
+  waits them out);
+- a 429 that says when to come back (``Retry-After``) teaches as any other: the pause
+  covers this window, and the evidence keeps the next one from meeting it again;
+- more calls accepted in the window than the learned limit raise it;
+- one call at a time probes above the learned limit, two windows after it was learned;
+  a refused probe doubles the wait before the next, an accepted one looks again at once.
 """
 
 from __future__ import annotations
@@ -26,6 +34,11 @@ from .._clock import REAL_CLOCK, Clock
 from .._config import RateLimit
 
 
+def _near(count: int, before: int) -> bool:
+    """Two refusals' counts of accepted calls tell of one limit (within a quarter)."""
+    return abs(count - before) <= before // 4
+
+
 class RateLimiter(Protocol):
     """What the client holds to pace its calls, in-process or shared (``shared.py``)."""
 
@@ -40,7 +53,7 @@ class RateLimiter(Protocol):
     def release(self, slot: Any) -> None:
         """The slot's call never reached the server."""
 
-    def answered(self, slot: Any, *, accepted: bool, learn: bool = True) -> None:
+    def answered(self, slot: Any, *, accepted: bool) -> None:
         """The server answered (``accepted=False``: a 429)."""
 
     def pause(self, seconds: float) -> None:
@@ -48,6 +61,12 @@ class RateLimiter(Protocol):
 
     def estimate(self, calls: int, now: float | None = None) -> float:
         """Rough seconds until ``calls`` more calls could all have started."""
+
+    async def learned_limit(self) -> int | None:
+        """The limit learned from refusals (None: the configured one holds)."""
+
+    async def flush(self) -> None:
+        """Wait until every answer recorded so far has reached the limiter's state."""
 
     async def aclose(self) -> None:
         """Finish pending updates and close connections."""
@@ -214,12 +233,8 @@ class Limiter:
             self._slots.remove(slot)
         self._notify()
 
-    def answered(self, slot: Slot, *, accepted: bool, learn: bool = True) -> None:
-        """Record the server's verdict: ``accepted=False`` for a 429.
-
-        ``learn=False`` (a 429 that carried Retry-After) keeps the rate as it is:
-        the server said when to come back, and the pause covers that.
-        """
+    def answered(self, slot: Slot, *, accepted: bool) -> None:
+        """Record the server's verdict: ``accepted=False`` for a 429 (see the rule above)."""
         if self.rate is None:
             return
         self.sent(slot)
@@ -227,24 +242,32 @@ class Limiter:
         slot.accepted = accepted
         if not accepted and slot in self._slots:
             self._slots.remove(slot)  # the server did not count a call it refused
-        if accepted or learn:
-            self._learn(slot, accepted, now)
+        self._learn(slot, accepted, now)
         self._notify()
+
+    def _accepted_in_window(self, now: float) -> int:
+        """Calls the server took in its window. Counted over the window less the margin:
+        counted over more, calls the server has already let go of would count, and the
+        learned limit would climb past the server's."""
+        assert self.rate is not None
+        since = now - (self.rate.per - (self.rate.margin or 0.0))
+        return sum(1 for s in self._live(now) if s.accepted and (s.sent_at or now) > since)
 
     def _learn(self, slot: Slot, accepted: bool, now: float) -> None:
         assert self.rate is not None
-        in_window = sum(1 for s in self._live(now) if s.accepted)
+        in_window = self._accepted_in_window(now)
         if not accepted and slot.probe:
             # The limit is what we thought: look again, but twice as late as last time.
             self._probe_wait *= 2
             self._next_probe_at = now + self._probe_wait
         elif not accepted:
-            # A lower limit is learned only on evidence: two refusals that saw the same
-            # number of accepted calls in the window. One stray 429, or several while
-            # none was accepted, is waited out by the (bounded) backoff alone: taken as
-            # a limit, it once meant one call an hour.
-            if in_window > 0 and in_window == self._refused_at:
-                self._learned = min(in_window, self.rate.calls)
+            # A lower limit is learned only on evidence: two refusals that saw about the
+            # same number of accepted calls in the window (see the module's rule). One
+            # stray 429, or several while none was accepted, is waited out by the
+            # (bounded) backoff alone: taken as a limit, it once meant one call an hour.
+            before = self._refused_at
+            if in_window > 0 and before is not None and _near(in_window, before):
+                self._learned = min(max(in_window, before), self.rate.calls)
                 self._next_probe_at = now + self._probe_wait
             self._refused_at = in_window
         elif self._learned is not None and in_window > self._learned:
@@ -275,6 +298,13 @@ class Limiter:
         if self._changed is not None:
             self._changed.set()
             self._changed = None
+
+    async def learned_limit(self) -> int | None:
+        """The limit learned from refusals (None: the configured one holds)."""
+        return self._learned
+
+    async def flush(self) -> None:
+        """Nothing to wait for: every update is made at once, in this process."""
 
     async def aclose(self) -> None:
         """Nothing to close: the state lives in this process."""

@@ -34,23 +34,35 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: window, pause, learned, probe.  ARGV: slot id, calls, period ms.
-# Returns {1, server now ms} for a slot, or {0, ms to wait}.
+# The learning rule is local.py's, step for step (one test matrix runs both). State:
+# window (every slot taken, scored by when its place frees), accepted (the calls the server
+# took, likewise), learned (absent: the configured limit), refused_at (accepted calls in
+# the window at the last refusal), probe (the probing slot's id), probe_at, probe_wait.
+_STATE = """
+local period, calls = tonumber(ARGV[3]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+local learned = tonumber(redis.call('GET', KEYS[3]) or '0')
+local probe_at = tonumber(redis.call('GET', KEYS[4]) or '0')
+local probe_wait = tonumber(redis.call('GET', KEYS[8]) or tostring(2 * period))
+local keep = 40 * period  -- what was learned is forgotten after a while unused
+"""
+
+# KEYS: window, pause, learned, probe_at, accepted, refused_at, probe, probe_wait.
+# ARGV: slot id, calls, period ms.  Returns {1, now ms} for a slot, {0, ms to wait}.
 _ACQUIRE = (
     _NOW
+    + _STATE
     + """
-local period, calls = tonumber(ARGV[3]), tonumber(ARGV[2])
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return {0, paused - now} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local live = redis.call('ZCARD', KEYS[1])
-local limit = tonumber(redis.call('GET', KEYS[3]) or ARGV[2])
-if live >= limit and limit < calls then
-  local probe_at = tonumber(redis.call('GET', KEYS[4]) or '0')
-  if now >= probe_at then  -- look one call above the learned limit, once per two windows
-    limit = limit + 1
-    redis.call('SET', KEYS[4], now + 2 * period, 'PX', 4 * period)
-  end
+local limit = calls
+if learned > 0 then limit = learned end
+local probing = redis.call('EXISTS', KEYS[7]) == 1
+if live >= limit and learned > 0 and learned < calls and now >= probe_at and not probing then
+  redis.call('SET', KEYS[7], ARGV[1], 'PX', 2 * period)  -- one probe at a time
+  limit = live + 1
 end
 if live < limit then
   redis.call('ZADD', KEYS[1], now + period, ARGV[1])
@@ -58,31 +70,52 @@ if live < limit then
   return {1, now}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], live - limit, live - limit, 'WITHSCORES')
-return {0, math.max(tonumber(oldest[2]) - now, 1)}
+local wait = tonumber(oldest[2]) - now
+if learned > 0 and learned < calls and not probing then wait = math.min(wait, probe_at - now) end
+return {0, math.max(wait, 1)}
 """
 )
 
-# KEYS: window, learned.  ARGV: slot id, expires at ms (0: remove), learn (1/0), calls, period.
+# KEYS: as _ACQUIRE's.  ARGV: slot id, calls, period ms, expires at ms (0: refused; -1: the
+# call never reached the server), counted until ms (the window less the margin).
 _ANSWER = (
     _NOW
+    + _STATE
     + """
-local calls, period = tonumber(ARGV[4]), tonumber(ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local learned = tonumber(redis.call('GET', KEYS[2]) or ARGV[4])
-if ARGV[2] == '0' then
+local probe = redis.call('GET', KEYS[7]) == ARGV[1]
+if probe then redis.call('DEL', KEYS[7]) end
+if ARGV[4] == '-1' then redis.call('ZREM', KEYS[1], ARGV[1]) return 0 end
+if ARGV[4] == '0' then
   redis.call('ZREM', KEYS[1], ARGV[1])  -- refused: the server did not count it
-  if ARGV[3] == '1' then
-    local live = math.max(redis.call('ZCARD', KEYS[1]), 1)
-    if live < learned then redis.call('SET', KEYS[2], live, 'PX', 20 * period) end
+  if probe then  -- the limit is what we thought: look again, twice as late
+    probe_wait = probe_wait * 2
+    redis.call('SET', KEYS[8], probe_wait, 'PX', keep)
+    redis.call('SET', KEYS[4], now + probe_wait, 'PX', keep)
+    return 0
   end
-  return 0
+  local taken = redis.call('ZCARD', KEYS[5])
+  local before = tonumber(redis.call('GET', KEYS[6]) or '-1')
+  if taken > 0 and before >= 0 and math.abs(taken - before) <= math.floor(before / 4) then
+    learned = math.min(math.max(taken, before), calls)  -- two refusals at about one count
+    redis.call('SET', KEYS[4], now + probe_wait, 'PX', keep)
+  end
+  redis.call('SET', KEYS[6], taken, 'PX', keep)
+else
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[4], ARGV[1])
+  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+  redis.call('PEXPIRE', KEYS[5], 2 * period)
+  local taken = redis.call('ZCARD', KEYS[5])
+  if learned > 0 and taken > learned then  -- the server took more than we thought
+    learned = math.min(taken, calls)
+    if probe then  -- look for the next one soon
+      redis.call('SET', KEYS[8], 2 * period, 'PX', keep)
+      redis.call('SET', KEYS[4], now, 'PX', keep)
+    end
+  end
 end
-redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[1])
-local live = redis.call('ZCARD', KEYS[1])
-if live > learned then  -- the server took more than we thought
-  if live >= calls then redis.call('DEL', KEYS[2])
-  else redis.call('SET', KEYS[2], live, 'PX', 20 * period) end
-end
+if learned >= calls then learned = 0 end
+if learned > 0 then redis.call('SET', KEYS[3], learned, 'PX', keep)
+else redis.call('DEL', KEYS[3]) end
 return 1
 """
 )
@@ -125,11 +158,14 @@ class RedisLimiter:
         self.url = rate.shared
         self._clock = clock
         prefix = f"{rate.namespace}:{scope}:limit"
-        self._window, self._pause = f"{prefix}:window", f"{prefix}:pause"
-        self._learned, self._probe = f"{prefix}:learned", f"{prefix}:probe"
+        self._pause = f"{prefix}:pause"
+        names = ("window", "pause", "learned", "probe_at", "accepted", "refused_at", "probe")
+        self._keys = [f"{prefix}:{name}" for name in (*names, "probe_wait")]
         self._period_ms = int((rate.period) * 1000)
+        self._counted_ms = int((rate.per - (rate.margin or 0.0)) * 1000)
         self._redis = RedisConnection(self.url)
         self._pending: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None
         self._limit_seen: int = rate.calls
         self._paused_until = -math.inf
         #: Redis round trips made, for benchmarks.
@@ -149,7 +185,7 @@ class RedisLimiter:
     async def acquire(self, on_wait: Callable[[float], None] | None = None) -> SharedSlot:
         """Wait until the fleet may start a call, and take its place in the shared window."""
         slot_id = uuid.uuid4().hex
-        keys = [self._window, self._pause, self._learned, self._probe]
+        keys = self._keys
         args = [slot_id, self._rate.calls, self._period_ms]
         while True:
             # The Redis clock read in the script is matched with ours before asking: a send is
@@ -174,23 +210,27 @@ class RedisLimiter:
     def release(self, slot: SharedSlot) -> None:
         """The call never reached the server: give its place back."""
         if slot.sent_ms is None:
-            self._later(self._answer(slot, expires_ms=0, learn=False))
+            self._later(self._answer(slot, expires_ms=-1))
 
-    def answered(self, slot: SharedSlot, *, accepted: bool, learn: bool = True) -> None:
-        """Record the server's verdict; a 429 gives the place back and teaches the limit.
-
-        Unlike the in-process limiter, every 429 teaches (``learn`` is not consulted): with
-        several processes, a ``Retry-After`` pause alone lets each of them meet the same
-        refusal again in the next window.
-        """
+    def answered(self, slot: SharedSlot, *, accepted: bool) -> None:
+        """Record the server's verdict; a 429 gives the place back, and teaches the limit
+        by the rule in ``local.py``."""
         self.sent(slot)
         assert slot.sent_ms is not None
-        expires = slot.sent_ms + self._period_ms if accepted else 0
-        self._later(self._answer(slot, expires_ms=expires, learn=True))
+        expires = max(slot.sent_ms + self._period_ms, 1) if accepted else 0
+        self._later(self._answer(slot, expires_ms=expires))
 
-    async def _answer(self, slot: SharedSlot, *, expires_ms: float, learn: bool) -> None:
-        args = [slot.id, int(expires_ms), int(learn), self._rate.calls, self._period_ms]
-        await self._eval("record an answer", _ANSWER, [self._window, self._learned], args)
+    async def _answer(self, slot: SharedSlot, *, expires_ms: float) -> None:
+        # An accepted call counts for learning over the window less the margin (local.py).
+        counted = (slot.sent_ms or 0) + self._counted_ms
+        args = [slot.id, self._rate.calls, self._period_ms, int(expires_ms), int(counted)]
+        await self._eval("record an answer", _ANSWER, self._keys, args)
+
+    async def learned_limit(self) -> int | None:
+        """The limit learned on Redis (None: the configured one holds), for tests and ETAs."""
+        redis = self._redis.client()
+        found = await self._redis.run("read the learned limit", redis.get(self._keys[2]))
+        return int(found) if found else None
 
     def pause(self, seconds: float) -> None:
         """Hold every call of every process sharing the key for ``seconds``."""
@@ -200,10 +240,23 @@ class RedisLimiter:
 
     def _later(self, work: Any) -> None:
         # Called where the caller cannot wait (also while it is being cancelled): the
-        # update goes out at once in its own task, and aclose() waits for it.
-        task = asyncio.get_running_loop().create_task(work)
+        # update goes out in a task of its own, and aclose() waits for it. Updates reach
+        # Redis in the order they were made, as the in-process limiter takes them: the
+        # rule reads the count of accepted calls at each refusal.
+        task = asyncio.get_running_loop().create_task(self._after(self._last, work))
+        self._last = task
         self._pending.add(task)
         task.add_done_callback(self._settled)
+
+    @staticmethod
+    async def _after(previous: asyncio.Task[None] | None, work: Any) -> None:
+        try:
+            if previous is not None:
+                await asyncio.wait([previous])
+        except BaseException:
+            work.close()  # cancelled before its turn: it never runs, and says nothing
+            raise
+        await work
 
     def _settled(self, task: asyncio.Task[None]) -> None:
         self._pending.discard(task)
@@ -217,7 +270,11 @@ class RedisLimiter:
         rounds = max(calls - 1, 0) // max(self._limit_seen, 1)
         return pause + rounds * (self._rate.period)
 
-    async def aclose(self) -> None:
-        if self._pending:
+    async def flush(self) -> None:
+        """Wait until every answer and pause recorded so far has reached Redis."""
+        while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.flush()
         await self._redis.aclose()

@@ -83,13 +83,11 @@ class Requester:
                 # Also on cancellation: a call that never fully left frees its place at once.
                 self._limiter.release(slot)
             else:
-                # Only a 429 that does not say when to come back teaches a lower rate.
-                told = isinstance(exc, APIError) and exc.retry_after is not None
-                self._limiter.answered(slot, accepted=status != 429, learn=not told)
+                self._limiter.answered(slot, accepted=status != 429)
             if watch is not None:
                 watch.answered(status, body.sent_at, describe(exc))
             raise
-        self._limiter.answered(slot, accepted=True, learn=True)
+        self._limiter.answered(slot, accepted=True)
         if watch is not None:
             watch.answered(200, body.sent_at, None)
         return answer
