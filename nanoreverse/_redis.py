@@ -3,6 +3,7 @@ its errors mapped to StoreError, and URLs with their password hidden."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -77,8 +78,14 @@ class RedisConnection:
 
 
 def redact(url: str) -> str:
-    """The URL without a password, for messages."""
+    """The URL without a password (in the user part or a ``password=`` parameter), for
+    messages, reprs and files.
+
+    >>> redact("redis://:s3cret@cache:6379/0?password=s3cret&db=1")
+    'redis://***@cache:6379/0?password=***&db=1'
+    """
     scheme, sep, rest = url.partition("://")
     if "@" in rest:
         rest = "***@" + rest.rsplit("@", 1)[1]
+    rest = re.sub(r"(?i)([?&;](?:password|pass|pwd)=)[^&;#]*", r"\1***", rest)
     return f"{scheme}{sep}{rest}"

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import nanoreverse as nr
 from nanoreverse.testing import EmulatorProcess
 
 from .helpers import CLIPS, SECRET, YT
@@ -385,3 +386,16 @@ def test_the_emulator_command_describes_itself_and_logs_each_request(tmp_path: P
         server.terminate()
         logged = server.stderr.read()
     assert "#1 youtube https://www.youtube.com/watch?v=W-15-UmGP5s en -> 200 answered" in logged
+
+
+def test_the_words_on_screen(emulator_process: EmulatorProcess, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = analyze(emulator_process, str(CLIPS[0]), "--out", str(out))
+    assert "1 analysed, 0 failed; 1 credit spent" in first.stderr
+    again = analyze(emulator_process, str(CLIPS[0]), "--out", str(out), "-q")
+    assert again.returncode == 0 and "0 credits spent" in again.stderr
+    shown = analyze(emulator_process, str(CLIPS[0]), "--out", str(out))
+    assert f"done  {CLIPS[0]}  (stored: no call, free)" in shown.stderr
+    assert "0 attempts" not in shown.stderr
+    shot = nr.Shot(description="A car", duration="1s")
+    assert shot.prompt() == "A car. Duration: 1 second."

@@ -133,3 +133,23 @@ async def test_an_answer_the_store_cannot_keep_still_reaches_the_caller(
         async with client.analyze_many([CLIPS[0]]) as results:
             [result] = [r async for r in results]
         assert result.ok and result.paid and isinstance(result.store_error, nr.StoreError)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:pa55word@127.0.0.1:1/0",
+        "redis://user:pa55word@127.0.0.1:1/0",
+        "redis://127.0.0.1:1/0?password=pa55word",
+        "rediss://127.0.0.1:1/0?db=0&password=pa55word",
+    ],
+)
+async def test_a_redis_password_is_in_no_text_repr_or_error(emulator: Emulator, url: str) -> None:
+    store = nr.RedisStore(url)
+    rate = nr.RateLimit(5, shared=url)
+    assert "pa55word" not in repr(store) + repr(rate)
+    async with client_for(emulator, store) as client:
+        with pytest.raises(nr.StoreError) as caught:
+            await client.analyze(YT).text()
+    assert "pa55word" not in str(caught.value) and "***" in str(caught.value)
+    assert emulator.requests == []

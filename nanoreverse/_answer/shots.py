@@ -104,7 +104,7 @@ class Shot:
             parts.append(f"Audio: {self.audio.rstrip('. ')}")
         seconds = self.duration_seconds
         if seconds is not None:
-            parts.append(f"Duration: {seconds:g} seconds")
+            parts.append(f"Duration: {seconds:g} second{'' if seconds == 1 else 's'}")
         if not parts:
             parts = [f"{title}: {text}" for title, text in self.cells.items() if text]
         return ". ".join(parts) + "." if parts else ""

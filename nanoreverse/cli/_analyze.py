@@ -272,7 +272,7 @@ def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:
         errorCode=getattr(error, "code", None),
         status=getattr(error, "status", None),
         error=type(error).__name__,
-        message=str(error),
+        message=getattr(error, "message", None) or str(error),  # the code has its own field
         attempts=result.attempts,
         partial_chars=len(result.markdown),
     )

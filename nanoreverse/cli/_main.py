@@ -181,7 +181,7 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
     analyze.add_argument(
         "--emulator", action="store_true", help="run against the built-in emulator (no key needed)"
     )
-    analyze.add_argument("--quiet", action="store_true", help="only failures and the summary")
+    analyze.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
     analyze.add_argument(
         "-v",
         "--verbose",

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import BatchResults, Event, Finished, RateLimited, Retrying
+from ._usage import counted
 
 
 def duration(seconds: float | None) -> str:
@@ -61,9 +62,13 @@ class Display:
     def on_event(self, event: Event) -> None:
         if isinstance(event, Finished):
             result = event.result
-            if result.ok:
-                line = f"done  {result.source}  ({result.attempts} attempt"
-                line += f"{'s' if result.attempts != 1 else ''}, {result.elapsed:.1f} s)"
+            if result.ok and result.cached:
+                line = f"done  {result.source}  (stored: no call, free)"
+            elif result.ok:
+                took = f"{counted(result.attempts, 'attempt')}, {result.elapsed:.1f} s"
+                line = f"done  {result.source}  ({took})"
+            elif result.stopped:
+                line = f"stop  {result.source}: stopped mid-answer (its text so far is kept)"
             else:
                 line = f"FAIL  {result.source}: {result.error}"
             self.say(line, always=not result.ok)
@@ -92,7 +97,7 @@ class Display:
                 f"{stats.succeeded} done",
                 f"{stats.failed} failed",
                 f"{stats.in_flight} in flight",
-                f"{stats.credits_spent} credits",
+                counted(stats.credits_spent, "credit"),
             ]
             if wait > 0.5:
                 parts.append(f"rate-limit wait {duration(wait)}")

@@ -76,7 +76,9 @@ def _failed(path: Path, finished: set[tuple[str, str]]) -> list[Video]:
         source, locale = str(entry.get("source", "")), str(entry.get("locale", ""))
         if source and (source, locale) not in finished:
             code = entry.get("errorCode") or entry.get("error") or "failed"
-            error = f"{code}: {entry.get('message', '')}"
+            # Older runs logged the message with its code in front: say the code once.
+            message = str(entry.get("message", "")).removeprefix(f"[{code}] ")
+            error = f"{code}: {message}"
             failed[(source, locale)] = Video("", locale, source, None, error)
     return list(failed.values())
 
