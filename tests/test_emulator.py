@@ -549,3 +549,18 @@ def test_the_emulators_own_link_rules_agree_with_the_clients(link: str) -> None:
     from nanoreverse.testing._validate import youtube_id
 
     assert youtube_id(link) == youtube_video_id(link)
+
+
+async def test_a_fragmented_mp4_is_read_as_the_real_service_would(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # #28: OBS and many recorders write fragmented MP4 (no length in mvhd); the emulator
+    # answered 422 "no readable duration" where PyAV reads 4.0 s.
+    pytest.importorskip("av", reason="needs the report extra: pip install -e '.[dev]'")
+    from nanoreverse.testing._videos import make_video
+
+    video = make_video(tmp_path / "obs.mp4", seconds=4, movflags="frag_keyframe+empty_moov")
+    async with nr.AsyncClient(emulator.api_key, base_url=emulator.base_url) as client:
+        analysis = await client.analyze(video).analysis()
+    assert emulator.requests[0].video_duration == pytest.approx(4.0)
+    assert sum(s.duration_seconds or 0 for s in analysis.shots) == pytest.approx(4.0, abs=0.6)

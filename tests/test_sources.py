@@ -194,3 +194,22 @@ async def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
 async def test_a_device_is_refused(tmp_path: Path) -> None:
     with pytest.raises(nr.InvalidInputError, match="a device"):
         await asyncio.wait_for(nr.VideoFile("/dev/zero").prepare(), 5)
+
+
+@pytest.mark.parametrize("movflags", ["+faststart", ""], ids=["moov-first", "moov-last"])
+async def test_an_mp4_with_no_video_track_is_refused_before_sending(
+    tmp_path: Path, movflags: str
+) -> None:
+    # #28: an audio-only MP4 passed preflight, was paid for, then failed in the report.
+    pytest.importorskip("av", reason="needs the report extra: pip install -e '.[dev]'")
+    from nanoreverse.testing._videos import make_audio, make_video
+
+    sound = make_audio(tmp_path / "voice.mp4", seconds=2, movflags=movflags)
+    for source in (nr.VideoFile(sound), nr.VideoBytes(sound.read_bytes(), filename="v.mp4")):
+        with pytest.raises(nr.InvalidFormatError, match="no video track") as caught:
+            await source.prepare()
+        assert caught.value.preflight
+    picture = make_video(tmp_path / "clip.mp4", seconds=2, movflags=movflags)
+    assert (await nr.VideoFile(picture).prepare()).upload is not None
+    fragmented = make_video(tmp_path / "obs.mp4", seconds=2, movflags="frag_keyframe+empty_moov")
+    assert (await nr.VideoFile(fragmented).prepare()).upload is not None

@@ -21,6 +21,7 @@ from .._errors import (
     InvalidYouTubeURLError,
 )
 from .fileio import NotRegularFile, Stamp, open_regular, read_into
+from .mp4 import find_moov, track_kinds
 from .urls import normalise_url, url_kind, video_url_problem, youtube_video_id
 
 
@@ -74,6 +75,18 @@ def _check_mp4(head: bytes, name: str) -> None:
     if not is_mp4_header(head):
         raise InvalidFormatError(
             f"{name} is not an MP4 file (no 'ftyp' box at its start); only MP4 can be uploaded",
+            preflight=True,
+        )
+
+
+def _check_tracks(moov: bytes | None, name: str) -> None:
+    """An MP4 whose moov holds tracks, none of them video (a sound recording), is refused:
+    the service analyses pictures, and would take the credit to say so."""
+    kinds = track_kinds(moov) if moov is not None else set()
+    if kinds and "vide" not in kinds:
+        raise InvalidFormatError(
+            f"{name} has no video track (its tracks: {', '.join(sorted(kinds))}); the API "
+            "analyses video, so nothing was sent",
             preflight=True,
         )
 
@@ -188,15 +201,21 @@ class VideoFile:
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InvalidInputError(f"cannot read {name}: {reason}", preflight=True) from None
+
+        async def read_at(offset: int, length: int) -> bytes:
+            buffer = bytearray(length)
+            got = await read_into(fd, memoryview(buffer), offset)
+            return bytes(buffer[:got])
+
         try:
             _check_upload_size(info.st_size, name)
-            head = bytearray(12)
-            got = await read_into(fd, memoryview(head), 0)
+            _check_mp4(await read_at(0, 12), name)
+            moov = await find_moov(read_at, info.st_size)
         except OSError as exc:
             raise InvalidInputError(f"cannot read {name}: {exc.strerror}", preflight=True) from None
         finally:
             os.close(fd)
-        _check_mp4(bytes(head[:got]), name)
+        _check_tracks(moov, name)
         filename = _safe_filename(self.path.name)
         return Prepared(
             {"videoSource": "file", "videoFileName": filename},
@@ -231,6 +250,12 @@ class VideoBytes:
             )
         _check_upload_size(len(self.data), self.filename)
         _check_mp4(self.data[:12], self.filename)
+        view = memoryview(self.data).cast("B")
+
+        async def read_at(offset: int, length: int) -> bytes:
+            return bytes(view[offset : offset + length])
+
+        _check_tracks(await find_moov(read_at, len(view)), self.filename)
         filename = _safe_filename(self.filename)
         return Prepared(
             {"videoSource": "file", "videoFileName": filename},
