@@ -184,6 +184,16 @@ class AsyncClient:
         return self._limiter.rate
 
     @property
+    def scope(self) -> str:
+        """A short hash naming this client's API key in stores and output folders: equal
+        for one key, never the key itself.
+
+        >>> nr.AsyncClient("nr-emulator-key").scope == nr.AsyncClient("other").scope
+        False
+        """
+        return self._scope
+
+    @property
     def store(self) -> Store | None:
         """Finished analyses by what the video is (None: every call asks the API)."""
         return self._store

@@ -101,11 +101,11 @@ def wait_for_outputs(out: Path, count: int) -> int:
 
 
 def outputs(out: Path) -> list[str]:
-    """The files of an output folder, but for its store."""
+    """The files of an output folder, but for its store and its owner's mark."""
     return sorted(
         p.relative_to(out).as_posix()
         for p in out.rglob("*")
-        if p.is_file() and not p.name.startswith("analyses.sqlite")
+        if p.is_file() and not p.name.startswith("analyses.sqlite") and p.name != ".nanoreverse"
     )
 
 
@@ -222,7 +222,8 @@ def test_dry_run_sends_nothing(
 def test_one_source_without_out_streams_to_stdout(emulator_process: EmulatorProcess) -> None:
     result = analyze(emulator_process, YT, "--locale", "ja")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("| ショット |") and "全体のまとめ" in result.stdout
+    assert result.stdout.startswith("> Made up by the nanoreverse emulator")  # said first
+    assert "\n| ショット |" in result.stdout and "全体のまとめ" in result.stdout
 
 
 def test_the_key_appears_in_no_output(
@@ -353,7 +354,7 @@ def test_a_second_ctrl_c_stops_the_calls_in_flight_and_keeps_their_text(tmp_path
         stats = emulator_process.stats()
     assert process.returncode == 130, stderr
     partial = list(out.rglob("*.partial.md"))
-    assert len(partial) == 3 and all(p.read_text().startswith("| Shot |") for p in partial)
+    assert len(partial) == 3 and all("\n| Shot |" in p.read_text() for p in partial)
     assert stats["requests"] == 3
     assert "3 stopped mid-answer" in stderr and "3 not started" in stderr, stderr
     assert "3 credits" in stderr

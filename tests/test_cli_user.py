@@ -399,3 +399,34 @@ def test_the_words_on_screen(emulator_process: EmulatorProcess, tmp_path: Path) 
     assert "0 attempts" not in shown.stderr
     shot = nr.Shot(description="A car", duration="1s")
     assert shot.prompt() == "A car. Duration: 1 second."
+
+
+def test_made_up_answers_are_marked_and_never_mixed_with_real_ones(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    # #28: the demo's answers and a real key's landed in one folder, unmarked; export then
+    # counted 8 videos for 4. Every output says an answer is made up, and a folder holds
+    # one key's answers, made up or real, unless --mix.
+    out = tmp_path / "out"
+    made_up = run("analyze", str(CLIPS[0]), "--emulator", "--out", str(out), "--format", "both")
+    assert made_up.returncode == 0, made_up.stderr
+    assert "Made up by the nanoreverse emulator" in (out / f"{CLIPS[0].stem}.md").read_text()
+    assert json.loads((out / f"{CLIPS[0].stem}.json").read_text())["made_up"] is True
+    exported = run("export", str(out), "--csv", "-")
+    assert {row["made_up"] for row in csv.DictReader(io.StringIO(exported.stdout))} == {"True"}
+    # Another key (here: the test emulator's) into the same folder is refused, nothing sent.
+    other = analyze(emulator_process, str(CLIPS[1]), "--out", str(out))
+    assert other.returncode == 2 and "--mix" in other.stderr, other.stderr
+    assert emulator_process.stats()["requests"] == 0
+    mixed = analyze(emulator_process, str(CLIPS[1]), "--out", str(out), "--mix")
+    assert mixed.returncode == 0 and emulator_process.stats()["requests"] == 1
+    again = analyze(emulator_process, str(CLIPS[1]), "--out", str(out))
+    assert again.returncode == 0  # a folder marked mixed stays open to both
+
+
+def test_csv_cells_cannot_run_as_formulas(tmp_path: Path) -> None:
+    from nanoreverse.cli._export import _cell
+
+    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("@SUM(A1)") == "'@SUM(A1)"
+    assert _cell("+1") == "'+1" and _cell("-2") == "'-2" and _cell("Wide shot") == "Wide shot"
+    assert _cell(3.5) == 3.5

@@ -31,8 +31,9 @@ def _clock(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def to_srt(shots: Sequence[Shot], ranges: Ranges) -> str:
-    """SubRip: one cue per shot.
+def to_srt(shots: Sequence[Shot], ranges: Ranges, *, note: str | None = None) -> str:
+    """SubRip: one cue per shot. SubRip has no comments: a ``note`` (such as "made up by
+    the emulator") opens the first cue's text, in brackets.
 
     >>> print(to_srt([Shot(1, "Wide", "Static", "A car.")], [(0.0, 2.5)]))
     1
@@ -42,7 +43,8 @@ def to_srt(shots: Sequence[Shot], ranges: Ranges) -> str:
     <BLANKLINE>
     """
     cues = [
-        f"{n}\n{_clock(start, ',')} --> {_clock(end, ',')}\n{_cue_text(shot)}\n"
+        f"{n}\n{_clock(start, ',')} --> {_clock(end, ',')}\n"
+        f"{f'[{note}]' + chr(10) if note and n == 1 else ''}{_cue_text(shot)}\n"
         for n, (shot, (start, end)) in enumerate(zip(shots, ranges, strict=True), 1)
     ]
     return "\n".join(cues)
@@ -52,13 +54,26 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_vtt(shots: Sequence[Shot], ranges: Ranges) -> str:
-    """WebVTT: one cue per shot, its text escaped (``-->``, ``<`` and ``&`` are markup)."""
+def to_vtt(shots: Sequence[Shot], ranges: Ranges, *, note: str | None = None) -> str:
+    """WebVTT: one cue per shot, its text escaped (``-->``, ``<`` and ``&`` are markup);
+    a ``note`` goes in a NOTE block before the cues.
+
+    >>> print(to_vtt([Shot(1, description="A car.")], [(0.0, 2.5)], note="made up"))
+    WEBVTT
+    <BLANKLINE>
+    NOTE made up
+    <BLANKLINE>
+    1
+    00:00:00.000 --> 00:00:02.500
+    A car.
+    <BLANKLINE>
+    """
     cues = [
         f"{n}\n{_clock(start, '.')} --> {_clock(end, '.')}\n{_vtt_escape(_cue_text(shot))}\n"
         for n, (shot, (start, end)) in enumerate(zip(shots, ranges, strict=True), 1)
     ]
-    return "WEBVTT\n\n" + "\n".join(cues)
+    head = f"NOTE {' '.join(note.split()).replace('-->', '- ->')}\n\n" if note else ""
+    return "WEBVTT\n\n" + head + "\n".join(cues)
 
 
 def frames(ranges: Ranges, fps: float) -> list[tuple[int, int]]:
@@ -85,11 +100,21 @@ def _edl_text(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
-def to_edl(title: str, clip: str, shots: Sequence[Shot], ranges: Ranges, fps: float) -> str:
+def to_edl(
+    title: str,
+    clip: str,
+    shots: Sequence[Shot],
+    ranges: Ranges,
+    fps: float,
+    *,
+    note: str | None = None,
+) -> str:
     """A CMX 3600 EDL (non-drop frame): one cut event per shot, source = record time,
-    with the clip name and the shot's text as comments (what Resolve and Premiere read)."""
+    with the clip name and the shot's text as comments (what Resolve and Premiere read);
+    a ``note`` is a comment line before the events."""
     base = max(1, round(fps))  # 29.97 counts as 30 in non-drop timecode
-    lines = [f"TITLE: {_edl_text(title)[:70]}", "FCM: NON-DROP FRAME", ""]
+    lines = [f"TITLE: {_edl_text(title)[:70]}", "FCM: NON-DROP FRAME"]
+    lines += [f"* {_edl_text(note)}", ""] if note else [""]
     spans = frames(ranges, fps)
     for n, (shot, (first, end)) in enumerate(zip(shots, spans, strict=True), 1):
         tc_in, tc_out = _timecode(first, base), _timecode(end, base)
@@ -101,14 +126,22 @@ def to_edl(title: str, clip: str, shots: Sequence[Shot], ranges: Ranges, fps: fl
 
 
 def to_otio(
-    title: str, target: str | None, shots: Sequence[Shot], ranges: Ranges, fps: float
+    title: str,
+    target: str | None,
+    shots: Sequence[Shot],
+    ranges: Ranges,
+    fps: float,
+    *,
+    note: str | None = None,
 ) -> Any:
     """An ``opentimelineio`` Timeline: one clip per shot on a video track, referring to
-    the file (``target``, a URL) or to nothing for a link, the shot's text as metadata.
-    Needs the ``otio`` extra."""
+    the file (``target``, a URL) or to nothing for a link, the shot's text as metadata
+    (and a ``note`` in the timeline's). Needs the ``otio`` extra."""
     import opentimelineio as otio
 
     timeline = otio.schema.Timeline(name=title)
+    if note:
+        timeline.metadata["nanoreverse"] = {"note": note}
     track = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     timeline.tracks.append(track)
     for n, (shot, (first, end)) in enumerate(zip(shots, frames(ranges, fps), strict=True), 1):

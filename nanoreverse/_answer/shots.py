@@ -157,13 +157,28 @@ def _shot_from_row(titles: list[str], mapping: dict[int, str], row: list[str]) -
     return shot
 
 
+#: The words the emulator opens each of its answers with: an answer holding them (near its
+#: start) was made up on this machine, not written by the service.
+MADE_UP = "Made up by the nanoreverse emulator"
+
+
 @dataclass
 class Analysis:
-    """A parsed answer: its shots, the text around the tables, and the original Markdown."""
+    """A parsed answer: its shots, the text around the tables, and the original Markdown.
+
+    >>> nr.parse_analysis("| Shot | Duration |\\n|---|---|\\n| 1 | 3s |\\n").shots[0].number
+    1
+    """
 
     shots: list[Shot]
     summary: str
     markdown: str
+
+    @property
+    def made_up(self) -> bool:
+        """True for an answer the emulator made up (``nanoreverse.testing``): never an
+        analysis of the video. Every output the command line writes says so."""
+        return MADE_UP in self.markdown[:400]
 
     @property
     def total_seconds(self) -> float | None:
@@ -172,6 +187,7 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "made_up": self.made_up,
             "shots": [shot.to_dict() for shot in self.shots],
             "summary": self.summary,
             "markdown": self.markdown,

@@ -44,12 +44,24 @@ CSV_FIELDS = [
     "audio",
     "duration",
     "duration_seconds",
+    "made_up",
 ]
+
+MADE_UP_NOTE = "Made up by the nanoreverse emulator: not an analysis of this video"
+
+
+def _cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab or a
+    carriage return) would be run as a formula, so it is written after a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _rows(answer: StoredAnswer) -> Iterator[dict[str, Any]]:
-    for shot in parse_analysis(answer.markdown).shots:
-        yield {
+    analysis = parse_analysis(answer.markdown)
+    for shot in analysis.shots:
+        row = {
             "video": answer.source,
             "locale": answer.locale,
             "shot": shot.number,
@@ -59,7 +71,9 @@ def _rows(answer: StoredAnswer) -> Iterator[dict[str, Any]]:
             "audio": shot.audio,
             "duration": shot.duration,
             "duration_seconds": shot.duration_seconds,
+            "made_up": analysis.made_up,
         }
+        yield {name: _cell(value) for name, value in row.items()}
 
 
 @contextlib.contextmanager
@@ -222,15 +236,16 @@ def _write(
 ) -> None:
     is_link = _is_link(answer.source)
     title = answer.source if is_link else Path(answer.source).name
+    note = MADE_UP_NOTE if parse_analysis(answer.markdown).made_up else None
     for kind in formats:
         if kind == "otio":
             import opentimelineio as otio
 
             target = None if is_link else Path(answer.source).as_uri()
-            timeline = to_otio(title, target, shots, ranges, fps)
+            timeline = to_otio(title, target, shots, ranges, fps, note=note)
             text = otio.adapters.write_to_string(timeline, "otio_json")
         elif kind == "edl":
-            text = to_edl(title, title, shots, ranges, fps)
+            text = to_edl(title, title, shots, ranges, fps, note=note)
         else:
-            text = (to_srt if kind == "srt" else to_vtt)(shots, ranges)
+            text = (to_srt if kind == "srt" else to_vtt)(shots, ranges, note=note)
         folder.write(PurePosixPath(name), f".{kind}", text)

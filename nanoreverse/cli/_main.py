@@ -137,7 +137,17 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help="an MP4 file, a folder (its .mp4 files), a YouTube link, an https:// .mp4 URL, "
         "- (one a line on stdin) or @FILE (one a line)",
     )
-    analyze.add_argument("--out", type=Path, help="output folder (default: ./nanoreverse-out)")
+    analyze.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: ./nanoreverse-out; with --emulator ./nanoreverse-demo)",
+    )
+    analyze.add_argument(
+        "--mix",
+        action="store_true",
+        help="let one --out hold the emulator's made-up answers beside real ones, or two "
+        "keys' answers (refused otherwise)",
+    )
     analyze.add_argument(
         "--locale", choices=LOCALES, default="en", help="output language (default en)"
     )

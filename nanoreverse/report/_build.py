@@ -150,12 +150,14 @@ class Builder:
             notes=notes,
             sheet=f"../sheets/{sheet}" if sheet else None,
             summary=analysis.summary,
+            made_up=analysis.made_up,
             markdown=video.markdown,
             length=timecode(total) if total is not None else "length unknown",
         )
         (self.pages / f"{video.slug}.html").write_text(page, encoding="utf-8")
         report.problems.extend(f"{video.source}: {note}" for note in notes)
         card.update(
+            made_up=analysis.made_up,
             page=f"videos/{video.slug}.html",
             first_frame=f"thumbs/{images[0]}" if images else None,
             shots=len(shots),

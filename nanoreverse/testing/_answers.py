@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from .._answer.shots import MADE_UP
+
 # shot, framing, movement, description, audio, duration; then the summary heading.
 _TITLES: dict[str, tuple[str, ...]] = {
     "en": (
@@ -289,7 +291,8 @@ def render_answer(seed: bytes, duration: float, locale: str) -> str:
         )
     total = round(sum(lengths), 1)
     summary = words.summary.format(seconds=f"{total:g}", shots=len(lengths))
-    return "\n".join(lines) + f"\n\n## {titles[6]}\n\n{summary}\n"
+    mark = f"> {MADE_UP} on this machine: not an analysis of this video.\n\n"
+    return mark + "\n".join(lines) + f"\n\n## {titles[6]}\n\n{summary}\n"
 
 
 def seeded_answer(
