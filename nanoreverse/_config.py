@@ -135,6 +135,10 @@ class RateLimit:
             object.__setattr__(self, "margin", round(0.02 + self.per * 0.001, 6))
         else:
             _seconds("RateLimit margin", self.margin, allow_zero=True)
+        if self.shared is not None and not isinstance(self.shared, str):
+            raise TypeError(
+                f"RateLimit shared must be a Redis URL as a str, got {type(self.shared).__name__}"
+            )
         if self.shared is not None and not self.shared.startswith(
             ("redis://", "rediss://", "unix://")
         ):

@@ -197,3 +197,70 @@ def test_a_lease_that_is_not_finite_is_a_usage_error(lease: str) -> None:
     result = run("analyze", YT, "--lease", lease)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--lease" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda: nr.AsyncClient(123), "api_key must be a str"),  # type: ignore[arg-type]
+        (lambda: nr.AsyncClient("k", session=object()), "aiohttp.ClientSession"),  # type: ignore[arg-type]
+        (lambda: nr.AsyncClient("k", store="a.sqlite"), "nr.Store"),  # type: ignore[arg-type]
+        (lambda: nr.RateLimit(5, shared=123), "Redis URL as a str"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_wrong_type_is_a_type_error_not_an_attribute_error(make: Any, says: str) -> None:
+    with pytest.raises(TypeError, match=says):
+        make()
+
+
+async def test_analyze_many_refuses_one_source_given_as_a_string(client: nr.AsyncClient) -> None:
+    with pytest.raises(TypeError, match="many sources"):
+        async with client.analyze_many("abc"):
+            pass
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://cdn.example.com/a.mp4\r\nX-Evil: 1", "https://cdn.example.com/" + "a" * 100_000],
+)
+async def test_a_url_with_a_line_break_or_of_absurd_length_is_refused(url: str) -> None:
+    with pytest.raises(nr.InvalidVideoURLError) as caught:
+        await nr.VideoURL(url).prepare()
+    assert caught.value.preflight
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("",),
+        (YT, "--out", ""),
+        (YT, "--base-url", ""),
+        ("@/dev/zero",),
+    ],
+    ids=["empty-source", "empty-out", "empty-base-url", "endless-list"],
+)
+def test_a_command_line_mistake_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
+    result = run("analyze", *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]  # argparse's usage may come before it
+    assert last.startswith("nanoreverse"), result.stderr
+
+
+def test_a_list_file_with_a_nul_byte_or_not_text_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "nul.txt").write_bytes(b"a.mp4\n\0b.mp4\n")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(128, 256)))
+    for name in ("nul.txt", "binary.txt"):
+        result = run("analyze", f"@{tmp_path / name}")
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_closed_standard_input_is_a_usage_error() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.stdin.close(); sys.stdin = None; "
+         "from nanoreverse.cli import main; sys.exit(main(['analyze', '-']))"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr

@@ -23,6 +23,7 @@ What may stop a batch, and what it costs:
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -159,6 +160,11 @@ async def analyze_many(
 ) -> AsyncIterator[BatchResults]:
     """Analyse many videos, each through ``open_stream``; see :meth:`AsyncClient.analyze_many`
     (which hands its own stream opener, its locale and its rate limiter's estimate)."""
+    if isinstance(sources, str | bytes | os.PathLike):
+        raise TypeError(
+            f"analyze_many takes many sources, got one ({type(sources).__name__}): pass a "
+            "list, e.g. analyze_many([source]), or use analyze(source)"
+        )
     if not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a whole number ≥ 1, got {concurrency!r}")
     if max_credits is not None and (

@@ -64,8 +64,16 @@ def youtube_video_id(url: str) -> str | None:
 _ALL_YOUTUBE_HOSTS = _YOUTUBE_HOSTS | _NOCOOKIE_HOSTS | _SHORT_HOSTS
 
 
+#: Longer is no link anybody meant (browsers and servers stop at 8 to 64 KiB).
+MAX_URL_CHARS = 8192
+
+
 def video_url_problem(url: str) -> str | None:
     """Why the URL cannot be sent as a direct video URL, or None when it can."""
+    if len(url) > MAX_URL_CHARS:
+        return f"it is {len(url):,} characters long; a video URL is at most {MAX_URL_CHARS:,}"
+    if any(ord(c) < 32 or ord(c) == 127 for c in url.strip()):
+        return "it holds a control character (a line break?); give one URL per source"
     parts = _url_parts(url)
     if parts is None:
         return "it is not a valid URL"

@@ -134,6 +134,8 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
         rate = dataclasses.replace(RateLimit.parse(args.rate), shared=args.shared_rate)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.base_url is not None and not args.base_url.strip():
+        raise UsageError("--base-url is empty (without it, the real service is used)")
     items = _collect(args, err)
     if len(items) == 1 and args.out is None and not args.dry_run:
         return await _stream_one(args, items[0], rate, err)

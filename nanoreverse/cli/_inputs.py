@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from .. import Source, VideoFile, VideoURL, YouTube, as_source
+from ._usage import UsageError
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 _MAX_PART = 100
@@ -114,19 +115,44 @@ def _expand_word(word: str, notes: list[str]) -> Iterator[Item]:
     yield _file_item(path, PurePosixPath(path.name))
 
 
-def _listed(lines: Iterable[str]) -> Iterator[str]:
+#: A list file larger than this is not a list of videos (and /dev/zero is not read on).
+LIST_CAP = 16 * 1024 * 1024
+
+
+def _listed(lines: Iterable[str], where: str) -> Iterator[str]:
     """The sources of a list (a file or stdin): one a line, blank lines and # comments skipped."""
-    for line in lines:
+    for number, line in enumerate(lines, 1):
+        if "\0" in line:
+            raise UsageError(f"{where} line {number} holds a NUL byte: not a list of videos")
         if line.strip() and not line.lstrip().startswith("#"):
             yield line.strip()
 
 
+def _list_file(name: str) -> list[str]:
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read(LIST_CAP + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read the list @{name}: {exc.strerror or exc}") from None
+    if len(data) > LIST_CAP:
+        raise UsageError(f"@{name} is over {LIST_CAP // 2**20} MiB: not a list of videos")
+    try:
+        return data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise UsageError(f"@{name} is not UTF-8 text: not a list of videos") from None
+
+
 def _words(args: Iterable[str]) -> Iterator[str]:
     for arg in args:
+        if not arg.strip():
+            # '' would name the current folder, and analyse (and pay for) every MP4 in it.
+            raise UsageError("an empty source was given; name a file, a folder or a link")
         if arg == "-":
-            yield from _listed(sys.stdin)
+            if sys.stdin is None:
+                raise UsageError("'-' reads sources from standard input, but it is closed")
+            yield from _listed(sys.stdin, "standard input")
         elif arg.startswith("@") and len(arg) > 1:
-            yield from _listed(Path(arg[1:]).read_text(encoding="utf-8").splitlines())
+            yield from _listed(_list_file(arg[1:]), arg)
         else:
             yield arg
 

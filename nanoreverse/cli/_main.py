@@ -108,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _folder(text: str) -> Path:
+    """``--out``: a folder's name; '' would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name; give a folder (. for this one)")
+    return Path(text)
+
+
 def _lease(text: str) -> float:
     """``--lease``: finite, above 0, at most a day (a killed run's claim holds that long)."""
     try:
@@ -139,7 +146,7 @@ def _analyze_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     analyze.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         help="output folder (default: ./nanoreverse-out; with --emulator ./nanoreverse-demo)",
     )
     analyze.add_argument(
