@@ -127,3 +127,20 @@ def test_a_subfolder_of_out_that_links_elsewhere_costs_no_other_answer(
     assert "2 answers could not be written" in " ".join(done.stderr.split())
     assert not list((tmp_path / "elsewhere").iterdir())
     assert emulator_process.stats()["requests"] == 4
+
+
+@pytest.mark.parametrize("command", ["export", "report", "dry-run"])
+def test_a_corrupt_store_is_one_line_for_every_command(tmp_path: Path, command: str) -> None:
+    from .test_cli import run
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "analyses.sqlite").write_bytes(b"this is no database, only text " * 200)
+    if command == "export":
+        done = run("export", str(out), "--csv", "-")
+    elif command == "report":
+        done = run("report", str(out))
+    else:
+        done = run("analyze", str(CLIPS[0]), "--out", str(out), "--dry-run")
+    assert done.returncode in (1, 2) and "Traceback" not in done.stderr, done.stderr
+    assert "analyses.sqlite" in done.stderr

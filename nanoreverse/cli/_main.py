@@ -24,7 +24,7 @@ from .. import (
     __version__,
 )
 from ._layout import EXPORTS, STORE
-from ._usage import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
+from ._usage import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -259,6 +259,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`| head`): stop quietly, as cat does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except Exception as exc:
+        # The store (corrupt, read-only, Redis down) for export, report or a dry run:
+        # one line, as for every other mistake (last: a broken pipe is handled above).
+        from .. import StoreError
+
+        if not isinstance(exc, StoreError):
+            raise
+        err.print(f"nanoreverse: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_FAILED
 
 
 async def _export(args: argparse.Namespace, err: Console) -> int:
