@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import anyio
 import pytest
 
 import nanoreverse as nr
@@ -493,3 +494,22 @@ async def test_the_first_bursts_refusals_teach_the_limit_without_another_storm(
     burst = sum(r.status == 429 for r in emu.requests) - len(later)
     assert burst <= 8 - 4  # no more than were in flight beyond the limit at once
     assert len(later) <= 1  # then one probe at most in this short run: no second storm
+
+
+@pytest.mark.parametrize("kind", ["list", "generator"])
+async def test_a_huge_concurrency_starts_no_more_tasks_than_there_are_sources(
+    client: nr.AsyncClient, kind: str
+) -> None:
+    # #29 item 8: one task per unit of concurrency, up front: 10**6 for one source took
+    # 71 s and 3.4 GiB, 10**7 was killed for memory.
+    tasks: list[int] = []
+    sources = links(3) if kind == "list" else (link for link in links(3))
+
+    def on_event(event: nr.Event) -> None:
+        tasks.append(len(asyncio.all_tasks()))
+
+    with anyio.fail_after(20):
+        async with client.analyze_many(sources, concurrency=10**12, on_event=on_event) as results:
+            done = [r async for r in results]
+    assert len(done) == 3 and all(r.ok for r in done)
+    assert max(tasks) < 40, max(tasks)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sized
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -144,6 +144,10 @@ def _stopped(stream: AnalysisStream) -> StreamInterruptedError:
 _ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditsError)
 
 
+#: Workers started at once for an iterator of unknown length; more start as it yields.
+_EAGER = 16
+
+
 @asynccontextmanager
 async def analyze_many(
     open_stream: OpenStream,
@@ -205,6 +209,7 @@ async def analyze_many(
                 if item is None:
                     tokens.release()
                     return
+                spawn()  # a source was pulled: the next one may start beside it
                 index, source = item
                 stats.queued += 1
                 if listen is not None:
@@ -243,10 +248,31 @@ async def analyze_many(
     raised: Exception | None = None
     # The receiving end closes only after every worker has finished (a worker hands over
     # results without awaiting, so it must never find that end already closed).
+    started = live = 0
+
+    def spawn() -> None:
+        # Workers start as sources are pulled, up to ``concurrency``: a huge bound costs
+        # nothing beyond the sources there are (it once meant one task per unit up front).
+        nonlocal started, live
+        if started < concurrency:
+            started, live = started + 1, live + 1
+            group.start_soon(run_worker, send.clone())
+
+    async def run_worker(results: MemoryObjectSendStream[Result]) -> None:
+        nonlocal live
+        try:
+            await worker(results)
+        finally:
+            live -= 1
+            if live == 0:  # no worker left to start another: the results end here
+                send.close()
+
+    # As many as can be used at once start together (a list's length, or a first few of
+    # an iterator's); the rest start as sources are pulled.
+    eager = min(concurrency, len(sources) if isinstance(sources, Sized) else _EAGER)
     async with receive, anyio.create_task_group() as group:
-        async with send:
-            for _ in range(concurrency):
-                group.start_soon(worker, send.clone())
+        for _ in range(max(eager, 1)):
+            spawn()
         try:
             yield results
         except Exception as exc:
