@@ -284,30 +284,51 @@ def _class_for(code: str | None, status: int) -> type[APIError]:
     return APIError
 
 
+def _echoes(char: str) -> str:
+    """Every way a server may have written ``char`` back: as is, JSON-escaped (any case of
+    hex), URL-encoded, as an HTML entity, or its UTF-8 bytes read as Latin-1 (mojibake)."""
+    code = ord(char)
+    forms = [re.escape(char), rf"\\u0*{code:x}", rf"&#0*{code};", rf"&#x0*{code:x};"]
+    data = char.encode("utf-8", "surrogatepass")
+    forms.append("".join(rf"%{byte:02x}" for byte in data))
+    if code > 127:
+        forms.append(re.escape(data.decode("latin-1")))
+    forms += {"/": [r"\\/"], " ": [r"\+"], "&": ["&amp;"], "<": ["&lt;"], ">": ["&gt;"],
+              '"': ["&quot;"], "'": ["&apos;"]}.get(char, [])  # fmt: skip
+    return "(?:" + "|".join(forms) + ")"
+
+
 def blank_secret(text: str, secret: str | None) -> str:
-    """``text`` with the API key replaced by ``***``, as sent and as JSON would escape it.
+    """``text`` with the API key replaced by ``***``, in every form a server may echo it:
+    as sent, JSON-escaped (``\\/``, ``\\u00e9`` or ``\\u002F``), URL-encoded, as HTML
+    entities, as mojibake, or any mix of these.
 
     A key too short to be a real one is only blanked as a whole word, so that it never
     mangles ordinary text (a key "e" must not turn "success" into "succ***ss").
 
     >>> blank_secret('{"error": "bad key sk-a\\/b"}', "sk-a/b")
     '{"error": "bad key ***"}'
+    >>> blank_secret("key=sk-a%2Fb&x=1", "sk-a/b")
+    'key=***&x=1'
     """
     if not secret:
         return text
-    forms = {
-        secret,
-        json.dumps(secret)[1:-1],  # non-ASCII as \uXXXX
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        secret.replace("/", "\\/"),
-        json.dumps(secret)[1:-1].replace("/", "\\/"),
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        if len(form) >= 8:
-            text = text.replace(form, "***")
-        else:
-            text = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", "***", text)
-    return text
+    pattern = _any_case_escapes("".join(_echoes(char) for char in secret))
+    if len(secret) < 8:
+        pattern = rf"(?<![\w-]){pattern}(?![\w-])"
+    return re.sub(pattern, "***", text)
+
+
+def _any_case_escapes(pattern: str) -> str:
+    """Hex digits in escapes may come in either case (the key's own letters may not): each
+    hex letter of an escape is spelt out in both cases."""
+    return re.sub(
+        r"(\\\\u0\*|&#x0\*|%)([0-9a-f]+)",
+        lambda m: (
+            m.group(1) + "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in m.group(2))
+        ),
+        pattern,
+    )
 
 
 def error_from_response(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import html
 import json
 import pickle
+import urllib.parse
 
 import pytest
 
@@ -121,3 +123,44 @@ def test_stream_timeout_is_an_interruption_never_a_connection_error() -> None:
     assert not isinstance(error, nr.APIConnectionError)
     assert error.partial_text == "abc"
     assert nr.StreamTimeoutError.__mro__[1] is nr.StreamInterruptedError
+
+
+KEY = "nr-live-a/b+c&d<é>"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        KEY,
+        json.dumps(KEY)[1:-1],  # \u00e9
+        json.dumps(KEY)[1:-1].replace("\\u00e9", "\\u00E9").replace("/", "\\u002F"),
+        KEY.replace("/", "\\/"),
+        urllib.parse.quote(KEY, safe=""),
+        urllib.parse.quote(KEY, safe="").lower(),
+        urllib.parse.quote_plus(KEY),
+        html.escape(KEY),
+        "".join(f"&#{ord(c)};" for c in KEY),
+        "".join(f"&#x{ord(c):X};" for c in KEY),
+        KEY.encode().decode("latin-1"),  # the UTF-8 bytes shown as Latin-1 (mojibake)
+    ],
+    ids=[
+        "plain",
+        "json",
+        "json-upper",
+        "slash",
+        "url",
+        "url-lower",
+        "url-plus",
+        "html",
+        "html-dec",
+        "html-hex",
+        "mojibake",
+    ],
+)
+def test_the_key_is_blanked_in_every_form_a_server_echoes_it(echo: str) -> None:
+    # #29 item 13: URL-encoded, HTML entities, upper-case JSON escapes and mojibake echoes
+    # of the key were left in the message and in the error's .body.
+    body = json.dumps({"success": False, "error": f"bad key {echo}", "errorCode": "X"})
+    error = error_from_response(401, f"{body} seen: {echo}".encode(), secret=KEY)
+    for text in (error.message, error.body or "", str(error), repr(error)):
+        assert echo not in text and "***" in text
