@@ -46,8 +46,9 @@ from ._errors import (
 from ._limits.local import make_limiter
 from ._sources.kinds import Prepared, Source, SourceLike, as_source
 from ._store import Store, scope_of
+from ._store.follow import InFlight
 from ._store.plan import Plan, plan_call
-from ._store.through import InFlight, open_through_store
+from ._store.through import open_through_store
 from ._transport.attempt import Requester
 from ._transport.call import Caller
 from ._transport.http import Hook, HTTPSettings, ResponseHook
@@ -281,7 +282,7 @@ class AsyncClient:
             if self._store is None:
                 return await send()
             return await open_through_store(
-                self._store, self._scope, self._in_flight, call, refresh, send
+                self._store, self._scope, self._in_flight, call, refresh, send, hooks
             )
 
         return AnalysisStream(opener, source=source, locale=chosen, record=record)

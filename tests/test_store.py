@@ -518,3 +518,20 @@ async def test_plan_says_what_a_call_would_do_and_sends_nothing(
         assert (await client.plan(CLIP, refresh=True)).action == "pay"
         assert (await client.plan(CLIP, locale="ja")).action == "pay"
     assert len(emulator.requests) == 1
+
+
+async def test_one_contents_failure_goes_to_all_its_paths_with_one_call(
+    emulator: Emulator, store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    # #29 item 15: a content that failed (a 422) was sent again through its second path
+    # in the same run: two calls, perhaps two credits, for one video.
+    first, second = tmp_path / "a.mp4", tmp_path / "copy-of-a.mp4"
+    first.write_bytes(CLIP.read_bytes())
+    second.write_bytes(CLIP.read_bytes())
+    emulator.script(Fault.error("VIDEO_PROCESSING_FAILED"))
+    async with client_for(emulator, store_factory()) as client:
+        async with client.analyze_many([first, second], concurrency=1) as results:
+            done = [r async for r in results]
+    assert [type(r.error) for r in done] == [nr.VideoProcessingError] * 2
+    assert [r.attempts for r in done] == [1, 0] and [r.paid for r in done] == [True, False]
+    assert len(emulator.requests) == 1

@@ -14,6 +14,8 @@ from typing import Any
 
 import anyio
 
+from .._errors import NanoReverseError
+from .._keys import StoreKey
 from .._sources.kinds import SourceLike
 from .events import Event
 
@@ -48,6 +50,8 @@ class Control:
         self.error: Exception | None = None
         self._now = False
         self._calls: set[Call] = set()
+        #: Contents whose call failed, by store key (see ``CallHooks.failed``).
+        self.failed: dict[StoreKey, NanoReverseError] = {}
 
     def fail(self, error: Exception) -> None:
         if self.error is None:

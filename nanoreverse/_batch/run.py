@@ -39,6 +39,7 @@ from .._errors import (
     NanoReverseError,
     StreamInterruptedError,
 )
+from .._keys import StoreKey
 from .._sources.kinds import Source, SourceLike, as_source
 from .._transport.stream import AnalysisStream, CallHooks
 from .control import Budget, Call, Control, Puller
@@ -65,6 +66,7 @@ def _hooks(
     stats: BatchStats,
     listen: Callable[[Event], None] | None,
     call: Call,
+    failed: dict[StoreKey, NanoReverseError],
 ) -> CallHooks:
     def rate_wait(wait: float) -> None:
         if math.isfinite(wait):
@@ -78,6 +80,7 @@ def _hooks(
             listen(Retrying(index, source, error, wait))
 
     hooks = CallHooks(on_rate_wait=rate_wait, on_retry=retry, on_send=call.on_send)
+    hooks.failed = failed
     if listen is not None:  # events are built only for someone who listens
         hooks.on_attempt = lambda n: listen(Started(index, source, n))
     return hooks
@@ -101,7 +104,7 @@ async def _run_one(
         return Result(source, index, locale, error=exc)
     error: BaseException | None = None
     with control.call() as call:
-        hooks = _hooks(index, source, stats, listen, call)
+        hooks = _hooks(index, source, stats, listen, call, control.failed)
         stream = open_stream(resolved, locale, hooks, refresh)
         try:
             async with stream:

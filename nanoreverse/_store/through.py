@@ -17,7 +17,6 @@ broken-off answer is logged in the store and never served as a hit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import logging
 import uuid
@@ -27,102 +26,31 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from .._config import MAX_ANSWER_CHARS
-from .._errors import APIError, InvalidInputError, StoreError, StreamInterruptedError
+from .._errors import (
+    APIError,
+    InvalidInputError,
+    NanoReverseError,
+    StoreError,
+    StreamInterruptedError,
+)
 from .._sources.kinds import VideoFile, as_source
 from .._transport.errors import FAILURES, answer_error
-from .._transport.stream import Answer, Call, CallRecord, ReplayedAnswer, too_long
+from .._transport.stream import (
+    Answer,
+    Call,
+    CallHooks,
+    CallRecord,
+    ReplayedAnswer,
+    too_long,
+)
 from . import Claimed, Held, Hit, Store, StoreKey
+from .follow import Follower, InFlight, Shared
 from .identity import identify
 
 logger = logging.getLogger("nanoreverse")
 
 # Polling for another process's answer: quick at first, then no more than twice a second.
 _FIRST_POLL, _MAX_POLL = 0.02, 0.5
-
-
-class Shared:
-    """One paid call's answer as it arrives, for identical calls in this process to follow."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.opened = False
-        self.ended = False
-        self.error: BaseException | None = None
-        self._changed = anyio.Event()
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
-
-    def open(self) -> None:
-        self.opened = True
-        self._notify()
-
-    def push(self, text: str) -> None:
-        self.parts.append(text)
-        self._notify()
-
-    def end(self, error: BaseException | None) -> None:
-        self.ended, self.error = True, error
-        self._notify()
-
-    async def wait_opened(self) -> None:
-        while not (self.opened or self.ended):
-            await self._changed.wait()
-        if not self.opened and self.error is not None:
-            raise copy.copy(self.error)  # the shared call failed before its answer began
-
-    async def part(self, index: int) -> str:
-        while index >= len(self.parts) and not self.ended:
-            await self._changed.wait()
-        if index < len(self.parts):
-            return self.parts[index]
-        if self.error is not None:
-            raise copy.copy(self.error)  # the paid answer's own error, with its text so far
-        return ""
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-class InFlight:
-    """A client's paid answers being read by its own tasks, and the calls following them.
-
-    >>> in_flight = InFlight(); await in_flight.aclose()     # doctest: +SKIP
-    """
-
-    def __init__(self) -> None:
-        self.calls: dict[StoreKey, Shared] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, work: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(work)
-        self._tasks.add(task)  # held here: the loop keeps only a weak reference
-        task.add_done_callback(self._tasks.discard)
-
-    async def aclose(self) -> None:
-        """Stop reading: the client is closing. What was read is logged in the store."""
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-class Follower:
-    """An answer read from another task's identical call, live."""
-
-    def __init__(self, shared: Shared) -> None:
-        self._shared = shared
-        self._index = 0
-
-    async def read(self) -> str:
-        text = await self._shared.part(self._index)
-        self._index += 1
-        return text
-
-    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
-        pass
 
 
 class Claim:
@@ -183,7 +111,12 @@ async def _renew(store: Store, key: StoreKey, owner: str, holder: weakref.ref[ob
 
 
 async def _pump(
-    inner: Answer, claim: Claim, shared: Shared, forget: Callable[[], None], record: CallRecord
+    inner: Answer,
+    claim: Claim,
+    shared: Shared,
+    forget: Callable[[], None],
+    record: CallRecord,
+    failed: dict[StoreKey, NanoReverseError] | None,
 ) -> None:
     """Read the paid answer to its end into ``shared``, whoever still follows it, then store
     it (or log how it ended). Cancelled only when the client closes."""
@@ -212,6 +145,8 @@ async def _pump(
         raise
     finally:
         forget()
+        if failed is not None and isinstance(error, NanoReverseError):
+            failed[claim.key] = error  # paid, perhaps: the batch sends this content no more
         with anyio.CancelScope(shield=True):  # the claim must be settled, or others wait
             text = shared.text()
             await inner.close(complete=complete, text=text, error=error)
@@ -242,9 +177,15 @@ async def open_through_store(
     call: Call,
     refresh: bool,
     send: Callable[[], Awaitable[Answer]],
+    hooks: CallHooks | None = None,
 ) -> Answer:
-    """The answer for ``call``: stored, followed, or paid for (``send``) and then stored."""
+    """The answer for ``call``: stored, followed, or paid for (``send``) and then stored.
+    In a batch (``hooks.failed``), a content whose call failed is not sent again."""
     key = call.record.key = await _key(store, scope, call, refresh)
+    failed = hooks.failed if hooks is not None else None
+    if failed is not None and key in failed:
+        call.record.cached = True  # no request of its own: the content's one call failed
+        raise copy.copy(failed[key])
     shared_calls = in_flight.calls
     shared = shared_calls.get(key)
     if shared is not None:
@@ -272,6 +213,8 @@ async def open_through_store(
         try:
             inner = await send()
         except BaseException as exc:
+            if failed is not None and isinstance(exc, NanoReverseError):
+                failed[key] = exc
             with anyio.CancelScope(shield=True):
                 await claim.settle(text="", complete=False, error=exc)
             raise
@@ -280,7 +223,7 @@ async def open_through_store(
         shared.end(exc)
         raise
     shared.open()
-    in_flight.start(_pump(inner, claim, shared, forget, call.record))
+    in_flight.start(_pump(inner, claim, shared, forget, call.record, failed))
     return Follower(shared)
 
 

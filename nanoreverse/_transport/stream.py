@@ -35,6 +35,9 @@ class CallHooks:
     on_rate_wait: Callable[[float], None] | None = None
     #: A request is about to go out (the rate limiter let it through).
     on_send: Callable[[], None] | None = None
+    #: The batch's contents whose call failed: a later path of one of them is given the
+    #: same error and sends nothing (one content, one call per batch).
+    failed: dict[StoreKey, NanoReverseError] | None = None
 
 
 NO_HOOKS = CallHooks()
