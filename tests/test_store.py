@@ -535,3 +535,31 @@ async def test_one_contents_failure_goes_to_all_its_paths_with_one_call(
     assert [type(r.error) for r in done] == [nr.VideoProcessingError] * 2
     assert [r.attempts for r in done] == [1, 0] and [r.paid for r in done] == [True, False]
     assert len(emulator.requests) == 1
+
+
+@pytest.mark.parametrize("with_store", [True, False])
+async def test_an_empty_200_is_an_error_and_never_stored(tmp_path: Path, with_store: bool) -> None:
+    # #29 item 14: an empty 200 was stored as a finished answer and served for ever.
+    async def handler(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=200, text="")
+
+    app = web.Application()
+    app.router.add_post("/api/sora-2/reverse-prompt", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    store = nr.SQLiteStore(tmp_path / "a.sqlite") if with_store else None
+    try:
+        async with nr.AsyncClient(
+            "key", base_url=f"http://127.0.0.1:{port}", rate_limit=None, store=store
+        ) as client:
+            for _ in range(2):  # the second asks again: nothing was stored
+                stream = client.analyze(YT)
+                with pytest.raises(nr.StreamInterruptedError, match="no text at all"):
+                    await stream.text()
+                assert stream.attempts == 1 and not stream.cached
+    finally:
+        await runner.cleanup()

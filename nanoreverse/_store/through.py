@@ -129,7 +129,7 @@ async def _pump(
                 error = answer_error(exc, shared.text())
                 break
             if not text:
-                complete = True
+                complete = bool(shared.parts)  # an empty 200 is no answer: never stored
                 break
             chars += len(text)
             if chars > MAX_ANSWER_CHARS:
@@ -232,8 +232,11 @@ async def _wait_for_claim(store: Store, key: StoreKey, owner: str, refresh: bool
     poll = _FIRST_POLL
     while True:
         found = await store.lookup(key, owner, refresh=refresh)
-        if isinstance(found, Hit):
+        if isinstance(found, Hit) and found.markdown.strip():
             return found.markdown
+        if isinstance(found, Hit):  # an empty answer an older release stored: not served
+            refresh = True
+            continue
         if isinstance(found, Claimed):
             return None
         assert isinstance(found, Held)

@@ -245,6 +245,14 @@ class AnalysisStream:
         answer = self._answer or await self._ensure_open()
         text = await self._read(answer)
         if not text:
+            if not self._parts:  # a 200 with no text: no analysis, and perhaps paid
+                error = StreamInterruptedError(
+                    "the service answered with no text at all (the request was whole, so "
+                    "the credit may be spent; it is not retried)",
+                    partial_text="",
+                )
+                await self._close(complete=False, error=error)
+                raise error
             await self._close(complete=True)
             raise StopAsyncIteration
         self._chars += len(text)
