@@ -25,6 +25,10 @@ from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
 #: Bump when the templates or the page's data change, so every page is made again.
 TEMPLATE_VERSION = "2"
 _COLUMNS = 4
+#: Frames decoded per video at most: an answer of thousands of rows (a model gone wrong)
+#: once took 200 s and 3.5 GiB, and a contact sheet taller than JPEG allows. Later shots
+#: are listed without a frame.
+MAX_FRAMES = 240
 
 
 @dataclass
@@ -121,7 +125,12 @@ class Builder:
         ranges = shot_ranges([s.duration_seconds for s in analysis.shots], length)
         images = []
         if path is not None and length is not None:
-            images = self._thumbnails(video, path, ranges, notes)
+            if len(ranges) > MAX_FRAMES:
+                notes.append(
+                    f"The answer lists {len(ranges):,} shots: frames are shown for the first "
+                    f"{MAX_FRAMES} only."
+                )
+            images = self._thumbnails(video, path, ranges[:MAX_FRAMES], notes)
         shots = []
         for number, (shot, (start, end)) in enumerate(zip(analysis.shots, ranges, strict=True)):
             shots.append(
@@ -135,7 +144,9 @@ class Builder:
                     "description": shot.description,
                     "audio": shot.audio,
                     "prompt": shot.prompt(),
-                    "thumb": f"../thumbs/{images[number + 1]}" if images else None,
+                    "thumb": (
+                        f"../thumbs/{images[number + 1]}" if number + 1 < len(images) else None
+                    ),
                 }
             )
         if not analysis.shots:
