@@ -3,6 +3,7 @@ its errors mapped to StoreError, and URLs with their password hidden."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 T = TypeVar("T")
+
+logger = logging.getLogger("nanoreverse")
 
 _INSTALL = "pip install 'nanoreverse[redis]'"
 
@@ -52,6 +55,7 @@ class RedisConnection:
         self.url = url
         self._redis: Redis | None = None
         self._scripts: dict[str, Any] = {}
+        self._policy_checked = False
 
     def client(self) -> Redis:
         if self._redis is None:
@@ -63,12 +67,44 @@ class RedisConnection:
         return await call_redis(self.url, what, work)
 
     async def eval(self, what: str, source: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a Lua script (registered once, then called by its hash): one round trip."""
+        """Run a Lua script (registered once, then called by its hash): one round trip.
+        A connection lost since the last call (a restart) is made again, once."""
+        from redis.exceptions import ConnectionError as Lost
+
         redis = self.client()
+        await self._check_policy(redis)
         script = self._scripts.get(source)
         if script is None:
             script = self._scripts[source] = redis.register_script(source)
+        try:
+            return await self.run(what, script(keys=keys, args=args))
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, Lost):
+                raise
+        # The script cache went with the old server: redis-py loads the script again.
         return await self.run(what, script(keys=keys, args=args))
+
+    async def _check_policy(self, redis: Redis) -> None:
+        """Warn once when the server evicts keys: answers and claims could vanish, and be
+        paid for again. Managed servers may refuse CONFIG: then nothing is known."""
+        if self._policy_checked:
+            return
+        self._policy_checked = True
+        try:
+            found: dict[Any, Any] = dict(await redis.config_get("maxmemory-policy"))
+        except Exception:  # CONFIG disabled (managed Redis): nothing is known, nothing said
+            return
+        policy = found.get("maxmemory-policy") or found.get(b"maxmemory-policy")
+        if isinstance(policy, bytes):
+            policy = policy.decode()
+        if policy and policy != "noeviction":
+            logger.warning(
+                "Redis at %s evicts keys when full (maxmemory-policy %s): stored answers, "
+                "claims and the shared limit may vanish, and answers be paid for again. "
+                "Use a Redis with maxmemory-policy noeviction for nanoreverse.",
+                redact(self.url),
+                policy,
+            )
 
     async def aclose(self) -> None:
         redis, self._redis = self._redis, None

@@ -153,3 +153,30 @@ async def test_a_redis_password_is_in_no_text_repr_or_error(emulator: Emulator, 
             await client.analyze(YT).text()
     assert "pa55word" not in str(caught.value) and "***" in str(caught.value)
     assert emulator.requests == []
+
+
+async def test_a_redis_that_evicts_keys_is_warned_about(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nanoreverse.testing import RedisServer, redis_server_binary
+
+    with RedisServer(redis_server_binary(), "--maxmemory-policy", "allkeys-lru") as server:
+        async with client_for(emulator, nr.RedisStore(server.url)) as client:
+            await client.analyze(YT).text()
+    warned = [r.getMessage() for r in caplog.records if "evicts keys" in r.getMessage()]
+    assert len(warned) == 1 and "allkeys-lru" in warned[0]
+
+
+async def test_the_shared_limit_reconnects_after_a_redis_restart(emulator: Emulator) -> None:
+    # #29 item 5: after a restart, calls failed with StoreError until the process ended.
+    from nanoreverse.testing import RedisServer
+
+    with RedisServer() as server:
+        rate = nr.RateLimit(100, per=3600, shared=server.url, namespace="restart")
+        async with nr.AsyncClient(
+            emulator.api_key, base_url=emulator.base_url, rate_limit=rate
+        ) as client:
+            await client.analyze(YT).text()
+            server.restart()
+            await client.analyze("https://youtu.be/aaaaaaaaaaa").text()
+    assert len(emulator.requests) == 2

@@ -37,8 +37,9 @@ class RedisServer:
     ...     store = nr.RedisStore(redis.url)
     """
 
-    def __init__(self, binary: str | None = None) -> None:
+    def __init__(self, binary: str | None = None, *options: str) -> None:
         self.binary = binary or redis_server_binary()
+        self.options = options  # more redis-server arguments: "--maxmemory-policy", "…"
         if self.binary is None:
             raise FileNotFoundError(
                 "no redis-server: install one (apt-get install redis-server) "
@@ -55,9 +56,10 @@ class RedisServer:
     def __enter__(self) -> RedisServer:
         assert self.binary is not None
         self._folder = tempfile.TemporaryDirectory(prefix="nanoreverse-redis-")
-        self.port = _free_port()
+        self.port = self.port or _free_port()
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--dir", self._folder.name, "--save", "", "--appendonly", "no"]
+        command += self.options
         self._process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )
@@ -71,6 +73,12 @@ class RedisServer:
                     self.__exit__()
                     raise RuntimeError("redis-server did not start") from None
                 time.sleep(0.02)
+
+    def restart(self) -> None:
+        """Stop the server and start a new, empty one on the same port (as a crash and a
+        restart without persistence would)."""
+        self.__exit__()
+        self.__enter__()
 
     def __exit__(self, *exc_info: object) -> None:
         if self._process is not None:
