@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -71,7 +71,9 @@ class _Loop:
 
     def stop(self) -> None:
         if self.reachable:
-            self.portal.call(self.portal.stop)
+            # Tasks still running in the portal (a batch never closed) are cancelled: waiting
+            # for them hung the interpreter's exit.
+            self.portal.call(lambda: self.portal.stop(cancel_remaining=True))
             self.thread.join()
 
 
@@ -85,9 +87,20 @@ def _each(portal: BlockingPortal, iterator: AsyncIterator[T]) -> Iterator[T]:
     """An async iterator on the portal's loop, iterated from this thread."""
     while True:
         try:
-            yield portal.call(iterator.__anext__)
+            yield _call(portal, iterator.__anext__)
         except StopAsyncIteration:
             return
+
+
+def _call(portal: BlockingPortal, work: Callable[[], Awaitable[T]]) -> T:
+    """``portal.call``, except that Ctrl-C (KeyboardInterrupt in this thread) also cancels
+    the work on the client's loop: left running, it held up close() until a second Ctrl-C."""
+    future = portal.start_task_soon(work)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        future.cancel()
+        raise
 
 
 class Client:
@@ -122,22 +135,8 @@ class Client:
         on_response: ResponseHook | None = None,
         clock: Clock = REAL_CLOCK,
     ) -> None:
-        options: dict[str, Any] = {
-            "base_url": base_url,
-            "locale": locale,
-            "max_retries": max_retries,
-            "rate_limit": rate_limit,
-            "timeout": timeout,
-            "backoff": backoff,
-            "session": session,
-            "store": store,
-            "proxy": proxy,
-            "ssl": ssl,
-            "trust_env": trust_env,
-            "on_request": on_request,
-            "on_response": on_response,
-            "clock": clock,
-        }
+        # Every parameter but the key, as given (the signature above is the one source).
+        options = {k: v for k, v in locals().items() if k not in ("self", "api_key")}
         self._loop = _Loop()
         try:
             # Built on its loop: what it makes there (the session, locks) belongs to it.
@@ -219,7 +218,7 @@ class Stream:
 
     def __next__(self) -> str:
         try:
-            return self._portal.call(self._stream.__anext__)
+            return _call(self._portal, self._stream.__anext__)
         except StopAsyncIteration:
             raise StopIteration from None
 
@@ -235,7 +234,7 @@ class Stream:
 
     def text(self) -> str:
         """Read the answer to its end and return the whole Markdown."""
-        return self._portal.call(self._stream.text)
+        return _call(self._portal, self._stream.text)
 
     def analysis(self) -> Analysis:
         """Read to the end and return the parsed answer."""
@@ -298,6 +297,11 @@ class Results:
     ) -> None:
         if self._results is not None and not self._closed:
             self._closed = True
+            if exc is not None and not isinstance(exc, Exception):
+                # Ctrl-C (or SystemExit) belongs to this thread: the batch is closed as on
+                # leaving early, and the interrupt goes on from here. Thrown into the
+                # client's loop, it broke the loop and left close() stuck.
+                exc_type, exc, tb = None, None, None
             self._manager.__exit__(exc_type, exc, tb)
 
     def __iter__(self) -> Iterator[Result]:

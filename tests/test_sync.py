@@ -129,3 +129,63 @@ def test_a_plain_script_exits_cleanly_without_close(emu: Emulator) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["True", "[True, True, True]"]
     assert done.stderr == ""
+
+
+SLOW_BATCH = """
+import sys, time
+import nanoreverse as nr
+from nanoreverse.testing import EmulatorProcess
+
+with EmulatorProcess("--rate-limit", "none", "--chars-per-second", "300") as emu:
+    {body}
+"""
+
+
+def _python(code: str, *, interrupt_after: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a child; with ``interrupt_after``, send Ctrl-C (SIGINT) once the
+    child printed that line. A hang fails the test by its timeout, not by a clock."""
+    import signal
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    if interrupt_after is not None:
+        for line in child.stdout:
+            if line.strip() == interrupt_after:
+                child.send_signal(signal.SIGINT)
+                break
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        pytest.fail(f"the child hung: {err[-2000:]}")
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
+def test_the_first_ctrl_c_stops_a_batch_inside_with_client() -> None:
+    # #29 item 6: Ctrl-C while iterating hung in close() until a second Ctrl-C (8 of 9).
+    body = """links = [f"https://youtu.be/{n:011d}" for n in range(6)]
+    try:
+        with nr.Client(emu.api_key, base_url=emu.base_url, rate_limit=None) as client:
+            with client.analyze_many(links, concurrency=2) as results:
+                print("started", flush=True)
+                for result in results:
+                    pass
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)"""
+    done = _python(SLOW_BATCH.format(body=body), interrupt_after="started")
+    assert "interrupted" in done.stdout, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_client_never_closed_does_not_hold_up_the_interpreters_exit() -> None:
+    # #29 item 6: a never-closed client whose batch iterator is still referenced hung exit.
+    body = """client = nr.Client(emu.api_key, base_url=emu.base_url, rate_limit=None)
+    links = [f"https://youtu.be/{n:011d}" for n in range(6)]
+    results = iter(client.analyze_many(links, concurrency=2))
+    next(results)
+    print("one", flush=True)"""
+    done = _python(SLOW_BATCH.format(body=body))
+    assert done.returncode == 0 and "one" in done.stdout, done.stderr[-2000:]
