@@ -34,30 +34,6 @@ import json
 import re
 from typing import Any
 
-__all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APITimeoutError",
-    "AuthenticationError",
-    "FileTooLargeError",
-    "InsufficientCreditsError",
-    "InternalServerError",
-    "InvalidFormatError",
-    "InvalidInputError",
-    "InvalidRequestError",
-    "InvalidVideoURLError",
-    "InvalidYouTubeURLError",
-    "NanoReverseError",
-    "RateLimitError",
-    "ServiceUnavailableError",
-    "StoreError",
-    "StreamInterruptedError",
-    "StreamTimeoutError",
-    "VideoDownloadError",
-    "VideoProcessingError",
-    "may_have_been_paid",
-]
-
 
 def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
     error = cls.__new__(cls)
