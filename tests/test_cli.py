@@ -389,6 +389,13 @@ def test_export_csv(emulator_process: EmulatorProcess, videos: Path, tmp_path: P
         ([".hidden"], "hidden-169241"),
         (["日本語", "vidéo"], "日本語/vidéo"),
         (["x" * 300], "x" * 100 + "-0d4e2c"),
+        # #28: every character every file system takes is kept.
+        (["Ad (final v2)"], "Ad (final v2)"),
+        (
+            ["Tom's clip", "A&B, take 3", "clip #3 + music 🎬"],
+            "Tom's clip/A&B, take 3/clip #3 + music 🎬",
+        ),
+        (["CON"], "CON_-a3dbc4"),
     ],
 )
 def test_output_names_are_safe(parts: list[str], expected: str) -> None:
@@ -433,7 +440,7 @@ def test_url_names_and_collisions(tmp_path: Path) -> None:
     )
     stems = [str(i.stem) for i in items]
     assert stems[0] == "same" and stems[1].startswith("same-") and len(set(stems)) == 4
-    assert stems[2].startswith("url-") and stems[2].endswith("ad_20one")
+    assert stems[2].startswith("url-") and stems[2].endswith("ad%20one")
     assert stems[3] == "youtube-W-15-UmGP5s"
 
 

@@ -14,7 +14,13 @@ from urllib.parse import urlsplit
 from .. import Source, VideoFile, VideoURL, YouTube, as_source
 from ._usage import UsageError
 
-_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+# What some file system refuses (Windows' < > : " / \\ | ? *, control characters; a
+# byte that is not UTF-8): only these change. Parentheses, quotes, &, #, +, commas and
+# emoji are kept, as every file system takes them.
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\ud800-\udfff]+')
+# Names Windows keeps for devices, whatever the extension.
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10))}
+_RESERVED |= {f"LPT{n}" for n in range(1, 10)}
 _MAX_PART = 100
 
 
@@ -33,7 +39,8 @@ class Item:
 
 
 def _clean(text: str) -> str:
-    return _UNSAFE.sub("_", text).strip(" .")[:_MAX_PART].strip(" .") or "_"
+    part = _UNSAFE.sub("_", text).strip(" .")[:_MAX_PART].strip(" .") or "_"
+    return f"{part}_" if part.split(".")[0].upper() in _RESERVED else part
 
 
 def safe_part(text: str) -> str:
