@@ -156,7 +156,7 @@ def storable(text: str) -> str:
     """Text any backend can keep: a file name that is not UTF-8 (read with
     surrogateescape, as Python reads names) has its stray bytes written as ``\\xNN``.
 
-    >>> storable("caf\udce9.mp4")
+    >>> storable(os.fsdecode(b"caf\\xe9.mp4"))
     'caf\\xe9.mp4'
     """
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
