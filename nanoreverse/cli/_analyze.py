@@ -41,7 +41,14 @@ from ._output import OutputFolder, suffix
 from ._progress import Display
 from ._recovery import keep_unstored, recover_into
 from ._tally import Tally, summary
-from ._usage import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
+from ._usage import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    read_small_text,
+)
 
 _KEY_FILE_CAP = 4096  # bytes: keys are tens of characters; /dev/zero must not be read on
 
@@ -52,17 +59,8 @@ def api_key(args: argparse.Namespace) -> str | None:
     if args.api_key_file is None:
         raw = os.environ.get(API_KEY_ENV)
     else:
-        try:
-            with open(args.api_key_file, "rb") as handle:
-                data = handle.read(_KEY_FILE_CAP + 1)
-        except OSError as exc:
-            raise UsageError(f"cannot read --api-key-file: {exc.strerror}") from None
-        if len(data) > _KEY_FILE_CAP:
-            raise UsageError(f"--api-key-file is over {_KEY_FILE_CAP} bytes: not a key file")
-        try:
-            raw = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError("--api-key-file is not UTF-8 text: not a key file") from None
+        file = args.api_key_file
+        raw = read_small_text(file, cap=_KEY_FILE_CAP, name="--api-key-file", kind="a key file")
     return raw if raw and raw.strip("\ufeff \t\r\n") else None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from .. import Source, VideoFile, VideoURL, YouTube, as_source
-from ._usage import UsageError
+from ._usage import UsageError, read_small_text
 
 # What some file system refuses (Windows' < > : " / \\ | ? *, control characters; a
 # byte that is not UTF-8): only these change. Parentheses, quotes, &, #, +, commas and
@@ -136,17 +136,10 @@ def _listed(lines: Iterable[str], where: str) -> Iterator[str]:
 
 
 def _list_file(name: str) -> list[str]:
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read(LIST_CAP + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read the list @{name}: {exc.strerror or exc}") from None
-    if len(data) > LIST_CAP:
-        raise UsageError(f"@{name} is over {LIST_CAP // 2**20} MiB: not a list of videos")
-    try:
-        return data.decode("utf-8-sig").splitlines()
-    except UnicodeDecodeError:
-        raise UsageError(f"@{name} is not UTF-8 text: not a list of videos") from None
+    text = read_small_text(
+        name, cap=LIST_CAP, name=f"@{name}", kind="a list of videos", encoding="utf-8-sig"
+    )
+    return text.splitlines()
 
 
 def _words(args: Iterable[str]) -> Iterator[str]:
