@@ -177,7 +177,7 @@ def test_every_video_gets_a_page_and_problems_are_told_per_video(folder: Path) -
     assert len(pages) == 5
     problems = "\n".join(report.problems)
     assert "given as a link" in problems and "not there any more" in problems
-    assert "no shot table" in problems and "INVALID_FORMAT" in problems
+    assert "No shot list was found" in problems and "INVALID_FORMAT" in problems
     index = report.index.read_text()
     assert "broken.mp4" in index and "failed" in index
     # One thumbnail per shot (the durations add up to 9 s, scaled to the real 12 s).

@@ -1,81 +1,147 @@
-"""Which column of a shot table is which field, from its title, in the 11 locales.
+"""Which column (or ``Label:``) of a shot list is which field, from its words, in 11 locales.
 
-Models title columns freely ("Shot", "#", "镜头", "Kamerabewegung"), so each title is
-matched against synonyms rather than fixed names.
+Models title columns and label lines freely ("Shot", "#", "镜号", "Kamerabewegung",
+"**Camera:**"), so each title is matched against synonyms rather than fixed names.
+The same words serve table titles, ``Label: value`` lines and labels inside cells.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 FIELDS = ("number", "framing", "movement", "description", "audio", "duration")
 
-# Title synonyms in the 11 locales, tried in this order: a title takes the first
-# field it matches that the table has not given to another column yet. Framing
-# comes before number because "shot size" / "shot type" are framings, not numbers.
+# "time" is not a Shot field: a column of time codes gives start/end (and the duration
+# when no column holds one). "both" is a column that holds framing and movement.
 _SYNONYMS: dict[str, str] = {
     "framing": (
-        "framing|angle|shot size|shot type|composition|景别|"
-        "景別|角度|构图|構圖|フレーミング|アングル|構図|画角|프레이밍|앵글|구도|encuadre|"
-        "ángulo|angulo|cadrage|plan type|bildausschnitt|"
-        "einstellungsgröße|winkel|perspektive|"
-        "enquadramento|крупность|ракурс|план съемки|"
-        "التأطير|الزاوية|زاوية"
+        "framing|angle|shot size|shot type|size|composition|lens|"
+        "景别|景別|角度|构图|構圖|机位|機位|フレーミング|アングル|構図|画角|サイズ|"
+        "프레이밍|앵글|구도|샷사이즈|샷 사이즈|encuadre|ángulo|"
+        "angulo|tipo de plano|valeur de plan|cadrage|plan type|bildausschnitt|einstellungsgröße|"
+        "winkel|perspektive|enquadramento|крупность|ракурс|план съемки|التأطير|الزاوية|زاوية|"
+        "نوع اللقطة"
     ),
     "movement": (
-        "movement|camera|motion|运镜|運鏡|镜头运动|鏡頭運動|摄像机|攝影機|"
-        "カメラワーク|カメラ|카메라|movimiento|mouvement|"
-        "kamerabewegung|kamera|movimento|câmera|движение|"
-        "камера|حركة"
+        "movement|camera|caméra|motion|运镜|運鏡|镜头运动|鏡頭運動|摄像机|攝影機|カメラワーク|カメラ|"
+        "카메라|무빙|movimiento|mouvement|kamerabewegung|kamera|movimento|câmera|camara|cámara|"
+        "движение|камера|حركة|الكاميرا"
     ),
     "description": (
-        "description|visual|content|scene|画面|畫面|描述|内容|內容|"
-        "映像|説明|描写|묘사|설명|장면|descripción|descripcion|"
-        "descrição|descricao|bildbeschreibung|beschreibung|"
-        "inhalt|описание|изображение|الوصف|وصف"
+        "description|visual|content|action|scene|summary|what we see|"
+        "画面|畫面|描述|内容|內容|说明|說明|映像|説明|描写|"
+        "内容|묘사|설명|장면|내용|descripción|descripcion|acción|descrição|descricao|ação|"
+        "bildbeschreibung|beschreibung|inhalt|handlung|описание|изображение|действие|"
+        "الوصف|وصف|المشهد|المحتوى"
     ),
     "audio": (
-        "audio|sound|music|bgm|narration|音频|音訊|声音|聲音|音效|音声|"
-        "音楽|サウンド|오디오|사운드|음향|sonido|son|ton|áudio|som|аудио|"
-        "звук|الصوت|صوت"
+        "audio|sound|music|bgm|sfx|vo|voice|voiceover|voice-over|narration|dialogue|dialog|"
+        "音频|音訊|声音|聲音|音效|音乐|音樂|台词|台詞|对白|對白|口播|旁白|配乐|配樂|音声|音楽|"
+        "サウンド|セリフ|ナレーション|効果音|오디오|사운드|음향|음악|대사|내레이션|효과음|sonido|"
+        "música|diálogo|son|musique|dialogue|ton|musik|dialog|áudio|som|música|аудио|звук|"
+        "музыка|диалог|الصوت|صوت|موسيقى|الحوار"
     ),
     "duration": (
-        "duration|length|time|timecode|timestamp|时长|時長|时间|"
-        "時間|尺|길이|시간|duración|duracion|durée|duree|dauer|"
-        "länge|duração|duracao|длительность|"
-        "продолжительность|время|المدة|مدة"
+        "duration|length|dur|secs|seconds|时长|時長|秒数|秒數|尺|長さ|길이|초|duración|duracion|"
+        "durée|duree|dauer|länge|duração|duracao|длительность|продолжительность|хронометраж|"
+        "сек|المدة|مدة"
+    ),
+    "time": (
+        "time|timecode|timestamp|time code|tc|start|时间|時間|时间码|時間碼|时间段|時間段|"
+        "时间轴|開始|开始|タイム|タイムコード|시간|타임코드|tiempo|inicio|temps|début|zeit|"
+        "beginn|tempo|início|время|таймкод|начало|الوقت|التوقيت"
     ),
     "number": (
-        "shot|#|no|nr|num|镜头|鏡頭|镜号|鏡號|序号|ショット|カット|番号|샷|컷|"
-        "번호|plano|plan|toma|einstellung|cena|tomada|кадр|№|"
-        "план|لقطة|اللقطة|رقم"
+        "shot|#|no|nr|num|number|id|=镜|=鏡|镜头|鏡頭|镜号|鏡號|镜次|序号|序號|分镜|分鏡|ショット|カット|"
+        "番号|샷|컷|번호|plano|plan|toma|einstellung|cena|tomada|кадр|№|план|لقطة|اللقطة|رقم|"
+        "scene|场景|場景|场次|シーン|씬|escena|scène|szene|сцена|مشهد"
     ),
 }
 
+# Tried in this order: "Shot size"/"Camera angle" are framings, "scene description" is
+# a description and "time" comes last so "duration (s)" wins its column.
+_ORDER = ("framing", "movement", "duration", "description", "audio", "time", "number")
+_JOINERS = re.compile(r"\s*(?:/|&|\+|与|與|和|及|・|·|\band\b|\by\b|\bet\b|\bund\b|\bи\b|و)\s*")
 
-def _normalise_title(title: str) -> str:
+
+def normalise_title(title: str) -> str:
     title = unicodedata.normalize("NFKC", title).casefold()
-    return re.sub(r"[*_`~]", "", title).strip(" :.")
+    title = re.sub(r"<br\s*/?>", " ", title)
+    return re.sub(r"[*_`~\[\]【】「」]", "", title).strip(" :.-")
+
+
+@lru_cache(maxsize=64)
+def _words(name: str) -> tuple[tuple[str, bool], ...]:
+    out = []
+    for word in _SYNONYMS[name].split("|"):
+        exact = word.startswith("=")
+        out.append((unicodedata.normalize("NFKC", word.lstrip("=")).casefold(), exact))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def fields_of(title: str) -> tuple[str, ...]:
+    """Every field a title's words name, in the order they are tried."""
+    text = normalise_title(title)
+    if not text:
+        return ()
+    return tuple(name for name in _ORDER if any(_has(text, w, e) for w, e in _words(name)))
+
+
+def exact_field(text: str) -> str | None:
+    """The field a text names when it is nothing but a label ("Audio", "🎵 音声"), else None."""
+    title = normalise_title(text)
+    return next((name for name in _ORDER if any(w == title for w, _ in _words(name))), None)
+
+
+def field_of(label: str) -> str | None:
+    """The one field a label names ("**Camera:**" → movement), or None."""
+    found = fields_of(label)
+    if not found:
+        return None
+    if is_both(label):
+        return "both"
+    return found[0]
+
+
+def is_both(title: str) -> bool:
+    """True for a title naming framing and movement as two parts ("机位与运镜", "Shot / Camera")."""
+    parts = [p for p in _JOINERS.split(normalise_title(re.sub(r"\(.*?\)", "", title))) if p]
+    named = {fields_of(part)[0] for part in parts if fields_of(part)}
+    return {"framing", "movement"} <= named
 
 
 def map_titles(titles: list[str]) -> dict[int, str]:
-    """Column index → field name, for the titles that match a field."""
+    """Column index → field name, for the titles that match a field.
+
+    A title takes the first field it names that no other column holds yet.
+    >>> map_titles(["镜号", "景别", "运镜", "时长"])
+    {1: 'framing', 2: 'movement', 3: 'duration', 0: 'number'}
+    """
     mapping: dict[int, str] = {}
-    taken: set[str] = set()
-    normalised = [_normalise_title(t) for t in titles]
-    for name, synonyms in _SYNONYMS.items():
-        words = synonyms.split("|")
-        for index, title in enumerate(normalised):
-            if index in mapping or name in taken or not title:
+    found = [fields_of(t) for t in titles]
+    for index, title in enumerate(titles):
+        if is_both(title):
+            mapping[index] = "both"
+    for name in _ORDER:
+        for index, names in enumerate(found):
+            if index in mapping or name not in names or name in mapping.values():
                 continue
-            if any(_title_has(title, word) for word in words):
-                mapping[index] = name
-                taken.add(name)
+            if name == "number" and len(names) > 1 and names[0] != "number":
+                continue  # "Shot size" is a framing even when framing is taken
+            mapping[index] = name
     return mapping
 
 
-def _title_has(title: str, word: str) -> bool:
-    if word.isascii() and word.isalnum():
+def _has(title: str, word: str, exact: bool) -> bool:
+    if exact:
+        return title == word
+    if word.isascii() and (word.replace(" ", "").replace("-", "").isalnum() or word == "#"):
+        if word == "#":
+            return title.startswith("#") or title == "#"
         return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", title) is not None
+    if len(word) == 1:  # one CJK or Cyrillic character: the title must be just it, or start with it
+        return title == word or (title.startswith(word) and not title[1:2].isalpha())
     return word in title

@@ -1,286 +1,183 @@
-"""Markdown shot tables → Shot objects, tolerant of layout, language and formatting.
+"""An answer's Markdown → its shots and summary, whole or while it streams.
 
-The API's answer is a Markdown table per video (or per scene) followed by a
-summary; its exact layout is not specified. Tables are read the way GitHub
-(GFM) reads them: optional outer pipes, a delimiter row of dashes and colons,
-``\\|`` for a pipe inside a cell (inside inline code too), missing cells as
-empty. One tolerance beyond GFM: a row with too many cells because of an
-unescaped pipe inside inline code is joined back. Nothing is dropped: cells
-beyond the header are kept as ``column N``,
-titles that map to no field stay in ``Shot.cells``, and every line outside a
-table goes to ``Analysis.summary``.
-
-The same line-at-a-time parser serves the whole text and the live stream.
+Which lines are shots is the reader's job (``reader.py``); this module puts the
+pieces together: an overview row and the detail block that describes the same shot
+become one shot, rows of one shot are joined, and the answer's language is noted for
+the prompts. The live parser re-reads the text it has and hands out a shot once
+nothing later in the answer can change it, so it gives exactly what
+:func:`parse_analysis` gives for the whole text.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
-from .columns import FIELDS, map_titles
-from .durations import parse_duration, shot_number
+from .columns import FIELDS
+from .model import MADE_UP, Analysis, Shot
+from .reader import Reader, Unit, _merge_into
+from .tables import escape_cell
+from .words import detect_locale
 
-__all__ = ["Analysis", "Shot", "parse_analysis"]
+__all__ = ["Analysis", "Shot", "ShotParser", "parse_analysis", "render_table"]
 
-_DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")
-_BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|>|```|~~~|(\*\s*){3,}$|(-\s*){3,}$|(_\s*){3,}$)")
-
-
-# -- cells --------------------------------------------------------------------------
+# A line that may change which earlier shots are complete: only then is the text re-read.
+_SIGNIFICANT = re.compile(r"\||^ {0,3}#|^\s*(\*\*|__)|^\s*\S{0,12}\d|^ {0,3}(```|~~~|---|\*\*\*)")
 
 
-def split_row(line: str) -> list[str]:
-    """Cells of one table row, GFM style: ``\\|`` is a pipe, outer pipes are optional."""
-    cells: list[str] = []
-    current: list[str] = []
-    index = 0
-    while index < len(line):
-        char = line[index]
-        if char == "\\" and index + 1 < len(line):
-            nxt = line[index + 1]
-            current.append("|" if nxt == "|" else char + nxt)
-            index += 2
+def _resolve(reader: Reader) -> list[Unit]:
+    """The shots in order, each once: detail blocks folded into their overview rows."""
+    out: list[Unit] = []
+    rows: dict[tuple[int, int], Unit] = {}
+    for unit in reader.units:
+        previous = out[-1] if out else None
+        if (
+            unit.kind == "block"
+            and previous is not None
+            and previous.kind == "block"
+            and previous.ident == unit.ident
+            and previous.section == unit.section
+        ):
+            _merge_into(previous.shot, unit.shot, join=True)
+            previous.last, previous.closed = unit.last, unit.closed
             continue
-        if char == "|":
-            cells.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-        index += 1
-    cells.append("".join(current))
-    stripped = line.strip()
-    if stripped.startswith("|") and cells and not cells[0].strip():
-        cells = cells[1:]
-    if stripped.endswith("|") and not stripped.endswith("\\|") and cells and not cells[-1].strip():
-        cells = cells[:-1]
-    return [cell.strip() for cell in cells]
+        number = unit.shot.number
+        if unit.kind == "row":
+            if number is not None:
+                rows.setdefault((unit.section, number), unit)
+            out.append(unit)
+            continue
+        row = rows.pop((unit.section, number), None) if number is not None else None
+        if row is not None and row.table is not None:
+            if not row.table.full:  # the fields of both, in the row's place
+                _merge_into(row.shot, unit.shot, join=False)
+            else:  # a full row says it all already: the block's text stays in the summary
+                reader.outside.extend(range(unit.first, unit.last + 1))
+            continue
+        out.append(unit)
+    return out
 
 
-def _is_delimiter(line: str, columns: int) -> bool:
-    if "-" not in line:
-        return False
-    cells = split_row(line)
-    return len(cells) == columns and all(_DELIMITER_CELL.match(c) for c in cells)
+def _locale(lines: list[str], units: list[Unit]) -> str:
+    if not units:
+        return "en"
+    text = "\n".join(line for line in lines[: units[0].last + 1] if MADE_UP not in line)
+    return detect_locale(text)
 
 
-# -- shots ----------------------------------------------------------------------------
+def _read(lines: list[str], final: bool, every_table: bool = False) -> tuple[list[Unit], Reader]:
+    reader = Reader(lines, every_table)
+    reader.run(final)
+    units = _resolve(reader)
+    locale = _locale(lines, units)
+    for unit in units:
+        unit.shot.locale = locale
+    return units, reader
 
 
-@dataclass
-class Shot:
-    """One row of a shot table."""
-
-    number: int | None = None
-    framing: str = ""
-    movement: str = ""
-    description: str = ""
-    audio: str = ""
-    duration: str = ""
-    #: Every column title → its cell text, unknown columns included.
-    cells: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def duration_seconds(self) -> float | None:
-        return parse_duration(self.duration) if self.duration else None
-
-    def prompt(self) -> str:
-        """A text-to-video prompt for regenerating this shot.
-
-        >>> Shot(framing="Wide shot", movement="slow dolly in", description="A red car",
-        ...      duration="3s").prompt()
-        'A red car. Wide shot. Camera: slow dolly in. Duration: 3 seconds.'
-        """
-        description = self.description.rstrip(". ")
-        parts = [description[:1].upper() + description[1:]] if description else []
-        if self.framing:
-            parts.append(self.framing.rstrip(". "))
-        if self.movement:
-            parts.append(f"Camera: {self.movement.rstrip('. ')}")
-        if self.audio:
-            parts.append(f"Audio: {self.audio.rstrip('. ')}")
-        seconds = self.duration_seconds
-        if seconds is not None:
-            parts.append(f"Duration: {seconds:g} second{'' if seconds == 1 else 's'}")
-        if not parts:
-            parts = [f"{title}: {text}" for title, text in self.cells.items() if text]
-        return ". ".join(parts) + "." if parts else ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "framing": self.framing,
-            "movement": self.movement,
-            "description": self.description,
-            "audio": self.audio,
-            "duration": self.duration,
-            "duration_seconds": self.duration_seconds,
-            "cells": dict(self.cells),
-            "prompt": self.prompt(),
-        }
-
-
-def _rejoin_code_spans(row: list[str], width: int) -> list[str]:
-    """Undo splits at unescaped pipes inside inline code, when that gives the header's width.
-
-    GFM splits there (a pipe in code must be escaped), but a model writing
-    ``a | b`` in backticks means one cell, and the surplus cells betray it.
-    """
-    merged: list[str] = []
-    for cell in row:
-        if merged and merged[-1].count("`") % 2:
-            merged[-1] = f"{merged[-1]} | {cell}"
-        else:
-            merged.append(cell)
-    return merged if len(merged) == width else row
-
-
-def _shot_from_row(titles: list[str], mapping: dict[int, str], row: list[str]) -> Shot:
-    if len(row) > len(titles):
-        row = _rejoin_code_spans(row, len(titles))
-    shot = Shot()
-    width = max(len(titles), len(row))
-    for index in range(width):
-        text = row[index] if index < len(row) else ""
-        title = titles[index] if index < len(titles) else f"column {index + 1}"
-        if title in shot.cells or not title:
-            title = f"{title or 'column'} {index + 1}".strip()
-        shot.cells[title] = text
-        name = mapping.get(index)
-        if name == "number":
-            shot.number = shot_number(text)
-        elif name is not None:
-            setattr(shot, name, text)
-    return shot
-
-
-#: The words the emulator opens each of its answers with: an answer holding them (near its
-#: start) was made up on this machine, not written by the service.
-MADE_UP = "Made up by the nanoreverse emulator"
-
-
-@dataclass
-class Analysis:
-    """A parsed answer: its shots, the text around the tables, and the original Markdown.
-
-    >>> nr.parse_analysis("| Shot | Duration |\\n|---|---|\\n| 1 | 3s |\\n").shots[0].number
-    1
-    """
-
-    shots: list[Shot]
-    summary: str
-    markdown: str
-
-    @property
-    def made_up(self) -> bool:
-        """True for an answer the emulator made up (``nanoreverse.testing``): never an
-        analysis of the video. Every output the command line writes says so."""
-        return MADE_UP in self.markdown[:400]
-
-    @property
-    def total_seconds(self) -> float | None:
-        known = [s.duration_seconds for s in self.shots if s.duration_seconds is not None]
-        return sum(known) if known else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "made_up": self.made_up,
-            "shots": [shot.to_dict() for shot in self.shots],
-            "summary": self.summary,
-            "markdown": self.markdown,
-        }
-
-    def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
-
-
-class ShotParser:
-    """Reads Markdown a piece at a time and hands out each shot once its row is complete.
-
-    >>> parser = ShotParser()
-    >>> parser.feed("| Shot | Duration |\\n|---|---|\\n| 1 | 3s |\\n")
-    [Shot(number=1, framing='', movement='', description='', audio='', duration='3s', ...)]
-    """
-
-    def __init__(self) -> None:
-        self._pending = ""
-        self._candidate: str | None = None  # a line that may be a table header
-        self._titles: list[str] | None = None
-        self._mapping: dict[int, str] = {}
-        self._outside: list[str] = []
-        self.shots: list[Shot] = []
-
-    def feed(self, text: str) -> list[Shot]:
-        """Add text; return the shots whose rows it completed."""
-        self._pending += text
-        *lines, self._pending = self._pending.split("\n")
-        found: list[Shot] = []
-        for line in lines:
-            shot = self._line(line.removesuffix("\r"))
-            if shot is not None:
-                found.append(shot)
-        return found
-
-    def close(self) -> list[Shot]:
-        """End of text: finish the last line."""
-        found: list[Shot] = []
-        if self._pending:
-            shot = self._line(self._pending.removesuffix("\r"))
-            self._pending = ""
-            if shot is not None:
-                found.append(shot)
-        self._flush_candidate()
-        return found
-
-    @property
-    def summary(self) -> str:
-        return "\n".join(self._outside).strip()
-
-    def _flush_candidate(self) -> None:
-        if self._candidate is not None:
-            self._outside.append(self._candidate)
-            self._candidate = None
-
-    def _line(self, line: str) -> Shot | None:
-        if self._titles is not None:
-            if line.strip() and not _BLOCK_START.match(line):
-                shot = _shot_from_row(self._titles, self._mapping, split_row(line))
-                self.shots.append(shot)
-                return shot
-            self._titles = None
-        if self._candidate is not None:
-            header = split_row(self._candidate)
-            if _is_delimiter(line, len(header)):
-                self._candidate = None
-                self._titles = header
-                self._mapping = map_titles(header)
-                return None
-            self._flush_candidate()
-        if "|" in line and line.strip() and not _BLOCK_START.match(line):
-            self._candidate = line
-        else:
-            self._outside.append(line)
-        return None
+def _summary(lines: list[str], reader: Reader) -> str:
+    return "\n".join(lines[i].removesuffix("\r") for i in sorted(set(reader.outside))).strip()
 
 
 def parse_analysis(markdown: str) -> Analysis:
-    """Parse an answer's Markdown into shots and summary.
+    """Parse an answer's Markdown into shots and summary; never raises.
 
-    >>> analysis = parse_analysis("| Shot | Duration |\\n|---|---|\\n| 1 | 3s |\\n\\nA car.")
-    >>> analysis.shots[0].duration_seconds, analysis.summary
-    (3.0, 'A car.')
+    Reads shot tables, per-shot headings, cards and ``|``-separated lines in the 11
+    locales (see the guide on answers). When no shot list is found, ``shots`` is empty
+    and the text is all in ``summary``.
+
+    >>> analysis = parse_analysis("## Shot 1 | 0:00–0:03\\n- Camera: pan\\n\\n## Summary\\nA car.")
+    >>> analysis.shots[0].duration_seconds, analysis.shots[0].movement, analysis.summary
+    (3.0, 'pan', '## Summary\\nA car.')
     """
-    parser = ShotParser()
-    parser.feed(markdown)
-    parser.close()
-    return Analysis(shots=parser.shots, summary=parser.summary, markdown=markdown)
+    return _parse(markdown)
 
 
-def _escape_cell(text: str) -> str:
-    return text.replace("|", "\\|")
+def _parse(markdown: str, every_table: bool = False) -> Analysis:
+    lines = markdown.split("\n")
+    units, reader = _read(lines, True, every_table)
+    locale = _locale(lines, units)
+    return Analysis([u.shot for u in units], _summary(lines, reader), markdown, locale)
+
+
+def _settled(units: list[Unit], reader: Reader) -> int:
+    """How many leading shots nothing later in the answer can change."""
+    count = 0
+    for index, unit in enumerate(units):
+        later = units[index + 1 :]
+        after_summary = any(b > unit.last for b in reader.boundaries)
+        higher = any(
+            u.shot.number is not None
+            and unit.shot.number is not None
+            and u.shot.number > unit.shot.number
+            and not u.pending
+            for u in later
+        )
+        if unit.kind == "row" and unit.table is not None and unit.table.full:
+            done = unit.closed
+        elif unit.kind == "row":
+            done = unit.closed and (after_summary or (unit.shot.number is not None and any(
+                u.kind == "block" and not u.pending and u.shot.number is not None
+                and u.shot.number > unit.shot.number for u in later)))  # fmt: skip
+        else:
+            done = unit.closed and (after_summary or higher)
+        if not done:
+            break
+        count += 1
+    return count
+
+
+class ShotParser:
+    """Reads Markdown a piece at a time and hands out each shot once it is complete.
+
+    A table row is complete at the next row, a heading or card block at the next
+    shot or the summary.
+
+    >>> parser = ShotParser()
+    >>> parser.feed("| Shot | Camera | Duration |\\n|---|---|---|\\n| 1 | Pan | 3s |\\n")
+    []
+    >>> parser.feed("| 2 | Tilt | 1s |\\n")
+    [Shot(number=1, framing='', movement='Pan', description='', audio='', duration='3s', ...)]
+    """
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._pending = ""
+        self._given = 0
+        self.shots: list[Shot] = []
+        self._reader: Reader | None = None
+
+    def feed(self, text: str) -> list[Shot]:
+        """Add text; return the shots it completed."""
+        self._pending += text
+        if "\n" not in text:
+            return []
+        *lines, self._pending = self._pending.split("\n")
+        self._text.extend(lines)
+        if not any(_SIGNIFICANT.search(line) for line in lines):
+            return []
+        units, reader = _read(self._text, final=False)
+        return self._hand_out(units[: _settled(units, reader)])
+
+    def close(self) -> list[Shot]:
+        """End of text: every shot not handed out yet."""
+        lines = [*self._text, self._pending]
+        units, self._reader = _read(lines, final=True)
+        self._lines = lines
+        return self._hand_out(units)
+
+    def _hand_out(self, units: list[Unit]) -> list[Shot]:
+        new = [unit.shot for unit in units[self._given :]]
+        self._given = max(self._given, len(units))
+        self.shots.extend(new)
+        return new
+
+    @property
+    def summary(self) -> str:
+        """The text outside the shots (complete once :meth:`close` was called)."""
+        if self._reader is None:
+            return ""
+        return _summary(self._lines, self._reader)
 
 
 def render_table(shots: Iterable[Shot]) -> str:
@@ -290,10 +187,10 @@ def render_table(shots: Iterable[Shot]) -> str:
         return ""
     titles = list(shots[0].cells) or list(FIELDS)
     lines = [
-        "| " + " | ".join(_escape_cell(t) for t in titles) + " |",
+        "| " + " | ".join(escape_cell(t) for t in titles) + " |",
         "|" + "|".join("---" for _ in titles) + "|",
     ]
     for shot in shots:
         cells = [shot.cells.get(title, "") for title in titles]
-        lines.append("| " + " | ".join(_escape_cell(c) for c in cells) + " |")
+        lines.append("| " + " | ".join(escape_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -104,7 +104,9 @@ async def _endpoint(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
         soft_wrap=True,
     )
     # A demo pace: quick, but slow enough to watch the answers stream in.
-    async with Emulator(ttfb=0.3, chars_per_second=6000, chunk_bytes=256) as emulator:
+    async with Emulator(
+        ttfb=0.3, chars_per_second=6000, chunk_bytes=256, answer_style="mixed"
+    ) as emulator:
         yield emulator.base_url, emulator.api_key
 
 

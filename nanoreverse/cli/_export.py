@@ -192,7 +192,7 @@ async def export_files(
         async for answer in store.answers(None):
             shots = parse_analysis(answer.markdown).shots
             if not shots:
-                err.print(f"{answer.source}: no shot table in its answer, skipped", markup=False)
+                err.print(f"{answer.source}: no shot list in its answer, skipped", markup=False)
                 continue
             videos += 1
             length, fps = _probe(answer.source)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 from PIL import Image
 
 from .. import parse_analysis, shot_ranges
@@ -23,7 +25,10 @@ from ._collect import Video
 from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
 
 #: Bump when the templates or the page's data change, so every page is made again.
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
+# The answer's summary is Markdown written by a model: rendered as CommonMark with raw
+# HTML off (it shows as text), and markdown-it's own check refuses javascript: links.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 _COLUMNS = 4
 #: Frames decoded per video at most: an answer of thousands of rows (a model gone wrong)
 #: once took 200 s and 3.5 GiB, and a contact sheet taller than JPEG allows. Later shots
@@ -150,7 +155,7 @@ class Builder:
                 }
             )
         if not analysis.shots:
-            notes.append("The answer has no shot table: it is shown below as it came.")
+            notes.append("No shot list was found in the answer: it is shown below as it came.")
         sheet = self._sheet(video, images[1:]) if images else None
         total = length if length is not None else (ranges[-1][1] if ranges else None)
         page = self.env.get_template("video.html").render(
@@ -160,7 +165,7 @@ class Builder:
             shots=shots,
             notes=notes,
             sheet=f"../sheets/{sheet}" if sheet else None,
-            summary=analysis.summary,
+            summary=Markup(_MARKDOWN.render(analysis.summary)) if analysis.summary else None,
             made_up=analysis.made_up,
             markdown=video.markdown,
             length=timecode(total) if total is not None else "length unknown",

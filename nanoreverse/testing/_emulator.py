@@ -28,6 +28,7 @@ from ._accounts import Account
 from ._answers import seeded_answer
 from ._faults import BAD_GATEWAY_PAGE, Fault, RequestRecord
 from ._respond import cut, error_response, stream_answer
+from ._styles import style_for
 from ._upload import BodyError, BodyScanner
 from ._validate import answer_for_body
 
@@ -49,7 +50,9 @@ class Emulator:
     characters on purpose. ``fault_rates`` maps faults to the chance of each.
     ``decode_uploads=False`` (benchmarks only) checks but does not decode uploads
     past their first 256 KiB, so the client, not this server, sets the pace.
-    ``ssl_context`` serves https with its certificate.
+    ``ssl_context`` serves https with its certificate. ``answer_style`` is the layout of
+    its answers: ``table`` (default), ``ranges``, ``cards``, ``headings``, ``fenced`` or
+    ``mixed`` (one of those per video, from its hash), as models write them.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class Emulator:
         fault_rates: dict[Fault, float] | None = None,
         seed: int = 0,
         decode_uploads: bool = True,
+        answer_style: str = "table",
         max_records: int | None = 10_000,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -82,6 +86,8 @@ class Emulator:
         self.chunk_bytes = max(1, chunk_bytes)
         self.fault_rates = dict(fault_rates or {})
         self.decode_uploads = decode_uploads
+        style_for(answer_style, b"\0")  # a ValueError now, not a 500 per request
+        self.answer_style = answer_style
         self.ssl_context = ssl_context
         #: The latest ``max_records`` requests (None: all); the counters stay exact.
         self.requests: list[RequestRecord] = []
@@ -131,7 +137,7 @@ class Emulator:
         self, seed_source: bytes, locale: str = "en", duration: float | None = None
     ) -> str:
         """The answer the emulator gives for a video's bytes (or a link's canonical URL)."""
-        return seeded_answer(seed_source, locale, duration)[1]
+        return seeded_answer(seed_source, locale, duration, self.answer_style)[1]
 
     def reset(self) -> None:
         """Forget recorded requests, scripted faults, windows and counters."""
@@ -306,7 +312,7 @@ class Emulator:
         async for piece in request.content.iter_any():
             record.body_bytes += len(piece)
             scanner.feed(piece)
-        return answer_for_body(scanner, record)
+        return answer_for_body(scanner, record, self.answer_style)
 
 
 def _log_request(record: RequestRecord) -> None:

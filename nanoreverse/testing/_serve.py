@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import EMULATOR_KEY, RateLimit
+from ._styles import ANSWER_STYLES
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -50,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10_000,
         help="requests kept for inspection, the latest (0: all; the counters stay exact)",
     )
+    parser.add_argument(
+        "--answer-style",
+        choices=ANSWER_STYLES,
+        default="table",
+        help="layout of the answers, as models vary it (mixed: one per video)",
+    )
     parser.add_argument("--json", action="store_true", help="print the address as one JSON line")
     parser.add_argument("--quiet", action="store_true", help="no line per request")
 
@@ -70,6 +77,7 @@ def emulator_from(args: argparse.Namespace) -> Emulator:
         chunk_bytes=args.chunk_bytes,
         decode_uploads=not args.skip_decode,
         max_records=args.max_records or None,
+        answer_style=args.answer_style,
     )
 
 

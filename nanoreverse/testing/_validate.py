@@ -35,7 +35,7 @@ def is_video_url(url: str) -> bool:
     return _WEB_URL.fullmatch(url.strip()) is not None
 
 
-def answer_for_body(scanner: BodyScanner, record: RequestRecord) -> str:
+def answer_for_body(scanner: BodyScanner, record: RequestRecord, style: str = "table") -> str:
     """The answer for a body read to its end, or BodyError with the API's errorCode."""
     fields = scanner.finish()
     source, locale = fields.get("videoSource"), fields.get("locale", "en")
@@ -46,13 +46,13 @@ def answer_for_body(scanner: BodyScanner, record: RequestRecord) -> str:
     if not isinstance(locale, str) or locale not in LOCALES:
         raise BodyError("INVALID_INPUT", f"Unsupported locale: {locale!r}")
     if source == "file":
-        return _file_answer(scanner, record, locale)
+        return _file_answer(scanner, record, locale, style)
     if source in ("youtube", "url"):
-        return _link_answer(source, fields.get("videoUrl"), record, locale)
+        return _link_answer(source, fields.get("videoUrl"), record, locale, style)
     raise BodyError("INVALID_INPUT", "videoSource must be youtube, url or file")
 
 
-def _file_answer(scanner: BodyScanner, record: RequestRecord, locale: str) -> str:
+def _file_answer(scanner: BodyScanner, record: RequestRecord, locale: str, style: str) -> str:
     video = scanner.video
     if video is None:
         raise BodyError("INVALID_INPUT", "videoFile is required when videoSource is file")
@@ -66,10 +66,10 @@ def _file_answer(scanner: BodyScanner, record: RequestRecord, locale: str) -> st
     if not duration:
         raise BodyError("VIDEO_PROCESSING_FAILED", "the video has no readable duration")
     record.video_duration = duration
-    return render_answer(digest, duration, locale)
+    return render_answer(digest, duration, locale, style)
 
 
-def _link_answer(source: str, url: object, record: RequestRecord, locale: str) -> str:
+def _link_answer(source: str, url: object, record: RequestRecord, locale: str, style: str) -> str:
     if not isinstance(url, str) or not url:
         raise BodyError("INVALID_INPUT", "videoUrl is required for youtube and url sources")
     record.video_url = url
@@ -84,5 +84,5 @@ def _link_answer(source: str, url: object, record: RequestRecord, locale: str) -
         if ".invalid" in url or "download-fails" in url:
             raise BodyError("VIDEO_DOWNLOAD_FAILED", "Failed to download the video")
         seed_source = url.encode()
-    record.video_duration, answer = seeded_answer(seed_source, locale)
+    record.video_duration, answer = seeded_answer(seed_source, locale, style=style)
     return answer

@@ -1,0 +1,367 @@
+"""Which parts of an answer are shots: shot tables, per-shot headings, cards, pipe lines.
+
+One pass over the lines. A table counts as a shot list by its content (shot-like
+columns, filled rows), so glossaries, character lists, tips and templates stay text.
+A heading or line that opens a shot ("## Shot 3 | 00:08–00:12", "镜头 1", "Shot 1
+Duration: 0.5s") starts a block whose lines, bullets and field/value table give that
+shot's fields. Every line that is not part of a shot goes to the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .columns import fields_of, map_titles
+from .durations import find_duration, time_span
+from .fields import add, guess, labelled, read_cell, read_line, read_segment
+from .model import Shot
+from .tables import continues_table, is_delimiter, may_be_header, rejoin_code_spans, split_row
+from .words import FRAMINGS, SUMMARY, is_placeholder, is_totals, opener_id, plain
+
+_FENCE = re.compile(r"^ {0,3}(```|~~~)\s*(markdown|md|text)?\s*$", re.I)
+_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_RULE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
+_NOT_SHOTS = re.compile(
+    r"character|role|name|location|place|term|abbreviation|meaning|tip|issue|problem|score|"
+    r"criteri|prop|costume|角色|人物|地点|地點|术语|術語|缩写|縮寫|含义|含義|评分|評分|问题|問題|建议|建議|"
+    r"道具|服装|キャラクター|場所|用語|略語|캐릭터|인물|장소|용어|personaje|lugar|término|personnage|"
+    r"lieu|terme|figur|begriff|personagem|termo|персонаж|место|термин|شخصية|مكان|مصطلح",
+    re.I,
+)
+_DESCRIPTIVE = ("framing", "movement", "description", "audio")
+
+
+@dataclass
+class Unit:
+    """One shot as found in the text, with where it came from."""
+
+    shot: Shot
+    kind: str  # "row" or "block"
+    ident: str
+    first: int
+    last: int
+    table: Table | None = None
+    section: int = 0  # how many summary headings came before it: merges never cross one
+    closed: bool = False
+    pending: bool = False  # a heading with no body yet: it may turn out to title a table
+    level: int = 0  # the heading's level; 0 for a line that opens a card
+    context: str = ""
+
+
+@dataclass
+class Table:
+    titles: list[str]
+    mapping: dict[int, str]
+    lines: list[int]
+    kind: str = ""  # "", "shots", "fields", "other"
+    full: bool = False
+    ended: bool = False
+    units: list[Unit] = field(default_factory=list)
+
+
+class Reader:
+    """Feed it lines in order; ``units`` and ``outside`` hold what was found so far."""
+
+    def __init__(self, lines: list[str], every_table: bool = False) -> None:
+        self.lines = lines
+        self.every_table = every_table  # GFM's grammar alone: every table is shots (tests)
+        self.units: list[Unit] = []
+        self.outside: list[int] = []  # line numbers of summary text
+        self.boundaries: list[int] = []  # line numbers of summary headings
+        self.table: Table | None = None
+        self.block: Unit | None = None
+        self.candidate: int | None = None
+
+    def run(self, final: bool) -> None:
+        for index, line in enumerate(self.lines):
+            self._line(index, line.removesuffix("\r"))
+        if final and self.candidate is not None:
+            candidate, self.candidate = self.candidate, None
+            self._text(candidate, self.lines[candidate].removesuffix("\r"))
+        if final:
+            self._end_table()
+            self._close_block()
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def _line(self, index: int, line: str) -> None:
+        if self.table is not None:
+            if continues_table(line) and (
+                "|" in line or self.table.kind != "shots" or self.every_table
+            ):
+                self._row(index, line)
+                return
+            self._end_table()
+        if self.candidate is not None:
+            candidate, self.candidate = self.candidate, None
+            header = split_row(self.lines[candidate])
+            if is_delimiter(line, len(header)):
+                self._start_table(header, [candidate, index])
+                return
+            self._text(candidate, self.lines[candidate].removesuffix("\r"))
+        if _FENCE.match(line):
+            return  # an answer wrapped in a fence is read as if it were not
+        if may_be_header(line):
+            self.candidate = index
+            return
+        self._text(index, line)
+
+    def _text(self, index: int, line: str) -> None:
+        heading = _HEADING.match(line)
+        opened = (
+            opener_id(line) if (heading or _opens_card(line)) and not self.every_table else None
+        )
+        if opened is not None:
+            self._close_block()
+            self._open_block(index, opened, len(heading.group(1)) if heading else 0)
+            return
+        block = self.block
+        if heading:
+            title = plain(heading.group(2))
+            level = len(heading.group(1))
+            if block is not None and block.level and level > block.level and fields_of(title):
+                block.context = read_segment(block.shot, title + ":", "") or block.context
+                self._extend(block, index)
+                return
+            self._close_block()
+            if SUMMARY.match(title):
+                self.boundaries.append(index)
+            self.outside.append(index)
+            return
+        if block is not None:
+            if _RULE.match(line) or (not block.level and SUMMARY.match(plain(line))):
+                self._close_block()
+            elif line.strip():
+                block.context = read_line(block.shot, line, block.context)
+                self._extend(block, index)
+                return
+            else:
+                return  # blank lines inside a block belong to it
+        self.outside.append(index)
+
+    # -- blocks ---------------------------------------------------------------------------
+
+    def _open_block(self, index: int, opened: tuple[str, int | None, str, str], level: int) -> None:
+        ident, number, rest, _ = opened
+        shot = Shot(number=number)
+        for piece in re.split(r"\s*[|·•]\s*|\s+—\s+|\s+-\s+", rest):
+            _read_opener_piece(shot, piece)
+        unit = Unit(shot, "block", ident, index, index, section=len(self.boundaries))
+        unit.level, unit.pending = level, bool(level)
+        self.units.append(unit)
+        self.block = unit
+
+    def _extend(self, unit: Unit, index: int) -> None:
+        unit.last, unit.pending = index, False
+
+    def _close_block(self) -> None:
+        block, self.block = self.block, None
+        if block is None:
+            return
+        block.closed = True
+        shot = block.shot
+        if not shot.description and shot.cells.get("title"):
+            shot.description = shot.cells["title"]
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def _start_table(self, titles: list[str], lines: list[int]) -> None:
+        self.table = Table(titles, map_titles(titles), lines)
+
+    def _row(self, index: int, line: str) -> None:
+        table = self.table
+        assert table is not None
+        cells = rejoin_code_spans(split_row(line), len(table.titles))
+        if not table.kind:
+            if not self.every_table and (
+                all(is_placeholder(c) for c in cells[1:]) or is_totals(cells[0] if cells else "")
+            ):
+                table.lines.append(index)
+                return
+            table.kind = self._decide(table, cells)
+            if table.kind == "fields" and self.block and fields_of(table.titles[0]):
+                self._field_row(table.titles)  # the header row is a field too
+            if table.kind == "other":
+                self.outside.extend(table.lines)
+        if table.kind == "fields":
+            self._field_row(cells)
+            assert self.block is not None
+            self._extend(self.block, index)
+        elif table.kind == "other":
+            self.outside.append(index)
+        else:
+            self._shot_row(table, index, cells)
+
+    def _decide(self, table: Table, cells: list[str]) -> str:
+        """ "shots", "fields" (one shot's field/value table) or "other", from the header
+        and the first filled row."""
+        block = self.block
+        mapping = table.mapping
+        if self.every_table:
+            table.full = True
+            return "shots"
+        for col, name in list(mapping.items()):  # a 镜头 column holding 特写 is the framing
+            text = plain(cells[col]) if col < len(cells) else ""
+            numberless = name == "number" and not re.search(r"\d", text)
+            if numberless and FRAMINGS.match(text) and "framing" not in mapping.values():
+                mapping[col] = "framing"
+        for col, text in enumerate(cells):
+            short = len(plain(text)) <= 30 and FRAMINGS.match(plain(text))
+            if short and col not in mapping and "framing" not in mapping.values():
+                mapping[col] = "framing"
+        names = set(mapping.values())
+        if "both" in names:
+            names |= {"framing", "movement"}
+        timed = {
+            n for col, n in mapping.items()
+            if n in ("duration", "time") and col < len(cells)
+            and (time_span(cells[col]) is not None or find_duration(cells[col]))
+        }  # fmt: skip
+        if "number" in names:
+            col = next(c for c, n in mapping.items() if n == "number")
+            if col >= len(cells) or not re.search(r"\d", cells[col]):
+                names.discard("number")
+        described = len(names & set(_DESCRIPTIVE))
+        strong = bool(timed) or "number" in names
+        vetoed = not timed and any(_NOT_SHOTS.search(plain(t)) for t in table.titles)
+        shotlike = not vetoed and (
+            (timed and described >= 1) or ("number" in names and described >= 2) or described >= 3
+        )
+        if block is not None and not shotlike and len(table.titles) == 2:
+            return "fields"
+        if not shotlike:
+            return "other"
+        if block is not None:  # a heading above a shot table titles a section, not a shot
+            if block.level:
+                self._unblock(block)
+            else:
+                self._close_block()
+        table.full = described >= 3 and strong
+        return "shots"
+
+    def _unblock(self, block: Unit) -> None:
+        self.block = None
+        self.units.remove(block)
+        self.outside.extend(range(block.first, block.last + 1))
+        self.outside.sort()
+
+    def _field_row(self, cells: list[str]) -> None:
+        if self.block is not None and len(cells) >= 2:
+            read_segment(self.block.shot, f"{cells[0]}: {' '.join(cells[1:])}", "")
+
+    def _shot_row(self, table: Table, index: int, cells: list[str]) -> None:
+        if self.every_table:
+            pass
+        elif all(is_placeholder(c) for c in cells) or is_totals(cells[0] if cells else ""):
+            self.outside.append(index)
+            return
+        shot = Shot()
+        for col in range(max(len(table.titles), len(cells))):
+            text = cells[col] if col < len(cells) else ""
+            title = table.titles[col] if col < len(table.titles) else f"column {col + 1}"
+            if title in shot.cells or not title:
+                title = f"{title or 'column'} {col + 1}".strip()
+            shot.cells[title] = text
+            read_cell(shot, table.mapping.get(col), text)
+        names = set(table.mapping.values())
+        if not names & {"duration", "time"}:
+            for text in cells:  # "G01 · 0–4秒": a duration inside another cell
+                found = find_duration(text)
+                if found:
+                    add(shot, "duration", found)
+                    break
+        number_col = _col(table, "number") if "number" in names else len(cells)
+        ident = plain(cells[number_col]) if number_col < len(cells) else ""
+        previous = table.units[-1] if table.units else None
+        if previous and ident and previous.ident == ident and not self.every_table:
+            _merge_into(previous.shot, shot, join=True)
+            previous.last = index
+            return
+        if previous:
+            previous.closed = True
+            if previous.shot.end is None and previous.shot.start is not None:
+                previous.shot.end = shot.start
+        unit = Unit(shot, "row", ident, index, index, table, section=len(self.boundaries))
+        table.units.append(unit)
+        self.units.append(unit)
+
+    def _end_table(self) -> None:
+        table, self.table = self.table, None
+        if table is None:
+            return
+        table.ended = True
+        if table.units:
+            table.units[-1].closed = True
+        if not table.kind:
+            self.outside.extend(table.lines)
+            self.outside.sort()
+
+
+def _col(table: Table, name: str) -> int:
+    return next(c for c, n in table.mapping.items() if n == name)
+
+
+def _opens_card(line: str) -> bool:
+    """A plain line opens a card when the id stands apart: "**Shot 1**", "Shot 1  Duration: …",
+    "1 | 0:00–0:03 | WS", "镜头 2：…"; not "Shot 3 is the best"."""
+    found = opener_id(line)
+    if found is None:
+        return False
+    if line.strip().startswith(("**", "__")) or not found[2]:
+        return True
+    gap = found[3]
+    return "  " in gap or bool(re.search(r"[|:·•—–(\[-]", gap + found[2][:1]))
+
+
+def _read_opener_piece(shot: Shot, piece: str) -> None:
+    """One piece of an opener line: a time range, a duration, a label, a title or a field."""
+    piece = piece.strip().strip("()（）[]")
+    if not piece:
+        return
+    found = find_duration(piece)
+    if found and len(plain(found)) >= len(plain(piece)) - 4:
+        span = time_span(found)
+        if span and span[1] is not None:
+            if shot.start is None:
+                shot.start, shot.end = span
+        else:
+            add(shot, "duration", found)
+        return
+    named = labelled(piece)
+    if named and named[1]:
+        read_segment(shot, piece, "")
+        return
+    if found:  # "Title (0:00–0:05)"
+        _read_opener_piece(shot, found)
+        piece = piece.replace(found, "")
+    text = plain(piece).strip(" ()（）[]-–—")
+    name = guess(shot, text) if text else ""
+    if name in ("framing", "movement"):
+        add(shot, name, text)
+    elif text and "title" not in shot.cells:
+        shot.cells["title"] = text
+    elif text:
+        add(shot, "description", text)
+
+
+def _merge_into(shot: Shot, more: Shot, join: bool) -> None:
+    """Fold ``more`` into ``shot``: rows of one shot (join: texts and durations add up),
+    or a detail block into its overview row (the row's empty fields are filled)."""
+    for name in ("framing", "movement", "description", "audio", "duration"):
+        extra = getattr(more, name)
+        current = getattr(shot, name)
+        if extra and extra != current:
+            if not current:
+                setattr(shot, name, extra)
+            elif join:
+                setattr(shot, name, f"{current}{' + ' if name == 'duration' else '; '}{extra}")
+    if more.start is not None and shot.start is None:
+        shot.start = more.start
+    if more.end is not None and (join or shot.end is None):
+        shot.end = more.end
+    for title, text in more.cells.items():
+        if title not in shot.cells:
+            shot.cells[title] = text
+        elif join and text and text != shot.cells[title]:
+            shot.cells[title] = f"{shot.cells[title]}; {text}"
