@@ -20,6 +20,7 @@ BENCHMARKS = [
     "ttfc.py",
     "scale.py",
     "startup.py",
+    "parse.py",
 ]
 
 if __name__ == "__main__":

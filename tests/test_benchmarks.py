@@ -16,7 +16,19 @@ BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 @pytest.mark.slow
 @pytest.mark.once
 @pytest.mark.parametrize(
-    "name", ["upload", "store", "fleet", "batch", "overhead", "ttfc", "scale", "report", "startup"]
+    "name",
+    [
+        "upload",
+        "store",
+        "fleet",
+        "batch",
+        "overhead",
+        "ttfc",
+        "scale",
+        "report",
+        "startup",
+        "parse",
+    ],
 )
 def test_quick_run_completes(name: str, tmp_path: Path) -> None:
     env = {**os.environ, "NANOREVERSE_BENCH_RESULTS": str(tmp_path)}

@@ -66,10 +66,13 @@ _ORDER = ("framing", "movement", "duration", "description", "audio", "time", "nu
 _JOINERS = re.compile(r"\s*(?:/|&|\+|与|與|和|及|・|·|\band\b|\by\b|\bet\b|\bund\b|\bи\b|و)\s*")
 
 
+_BR = re.compile(r"<br\s*/?>")
+_MARKS = re.compile(r"[*_`~\[\]【】「」]")
+
+
 def normalise_title(title: str) -> str:
     title = unicodedata.normalize("NFKC", title).casefold()
-    title = re.sub(r"<br\s*/?>", " ", title)
-    return re.sub(r"[*_`~\[\]【】「」]", "", title).strip(" :.-")
+    return _MARKS.sub("", _BR.sub(" ", title)).strip(" :.-")
 
 
 @lru_cache(maxsize=64)
@@ -81,21 +84,57 @@ def _words(name: str) -> tuple[tuple[str, bool], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=64)
+def _matcher(name: str) -> tuple[re.Pattern[str], frozenset[str], frozenset[str]]:
+    """One regex for a field's words (ASCII words as whole words, others anywhere), the
+    words that must be the whole title, and the one-character words (whole, or first)."""
+    free, exact, single = [], set(), set()
+    for word, whole in _words(name):
+        if whole:
+            exact.add(word)
+        elif word == "#":
+            free.append(r"^#")
+        elif word.isascii():
+            free.append(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
+        elif len(word) == 1:
+            single.add(word)
+        else:
+            free.append(re.escape(word))
+    return re.compile("|".join(free)), frozenset(exact), frozenset(single)
+
+
+def _has(title: str, name: str) -> bool:
+    pattern, exact, single = _matcher(name)
+    if title in exact or pattern.search(title):
+        return True
+    first = title[:1]
+    return first in single and not title[1:2].isalpha()
+
+
 @lru_cache(maxsize=4096)
 def fields_of(title: str) -> tuple[str, ...]:
     """Every field a title's words name, in the order they are tried."""
     text = normalise_title(title)
     if not text:
         return ()
-    return tuple(name for name in _ORDER if any(_has(text, w, e) for w, e in _words(name)))
+    return tuple(name for name in _ORDER if _has(text, name))
+
+
+@lru_cache(maxsize=1)
+def _labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for name in _ORDER:
+        for word, _ in _words(name):
+            labels.setdefault(word, name)
+    return labels
 
 
 def exact_field(text: str) -> str | None:
     """The field a text names when it is nothing but a label ("Audio", "🎵 音声"), else None."""
-    title = normalise_title(text)
-    return next((name for name in _ORDER if any(w == title for w, _ in _words(name))), None)
+    return _labels().get(normalise_title(text))
 
 
+@lru_cache(maxsize=4096)
 def field_of(label: str) -> str | None:
     """The one field a label names ("**Camera:**" → movement), or None."""
     found = fields_of(label)
@@ -106,6 +145,7 @@ def field_of(label: str) -> str | None:
     return found[0]
 
 
+@lru_cache(maxsize=4096)
 def is_both(title: str) -> bool:
     """True for a title naming framing and movement as two parts ("机位与运镜", "Shot / Camera")."""
     parts = [p for p in _JOINERS.split(normalise_title(re.sub(r"\(.*?\)", "", title))) if p]
@@ -133,15 +173,3 @@ def map_titles(titles: list[str]) -> dict[int, str]:
                 continue  # "Shot size" is a framing even when framing is taken
             mapping[index] = name
     return mapping
-
-
-def _has(title: str, word: str, exact: bool) -> bool:
-    if exact:
-        return title == word
-    if word.isascii() and (word.replace(" ", "").replace("-", "").isalnum() or word == "#"):
-        if word == "#":
-            return title.startswith("#") or title == "#"
-        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", title) is not None
-    if len(word) == 1:  # one CJK or Cyrillic character: the title must be just it, or start with it
-        return title == word or (title.startswith(word) and not title[1:2].isalpha())
-    return word in title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DIGITS = str.maketrans(
     "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９٫，",
@@ -64,6 +65,7 @@ def _clean(text: str) -> str:
     return " ".join(cleaned.split()).strip(" .:：")
 
 
+@lru_cache(maxsize=16384)
 def parse_duration(text: str) -> float | None:
     """Seconds from a duration cell, or None when the form is unknown.
 
@@ -88,6 +90,7 @@ def parse_duration(text: str) -> float | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def time_span(text: str) -> tuple[float, float | None] | None:
     """(start, end) of a time code cell: a range gives both, a single point only the start.
 
@@ -106,6 +109,7 @@ def time_span(text: str) -> tuple[float, float | None] | None:
     return (single, None) if single is not None else None
 
 
+@lru_cache(maxsize=16384)
 def find_duration(text: str) -> str | None:
     """The part of a longer text that gives a duration or a time range, or None.
 

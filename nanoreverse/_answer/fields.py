@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .columns import exact_field, field_of, fields_of, normalise_title
 from .durations import find_duration, time_span
@@ -13,6 +14,9 @@ from .words import FRAMINGS, MOVES, is_placeholder, plain
 _LABEL = re.compile(r"^(?P<label>[^:：]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 _SEGMENTS = re.compile(r"\s+[·•|]\s+|\s*｜\s*|\s+—\s+")
 _BREAKS = re.compile(r"<br\s*/?>|；|;(?=\s*[^\s:：]{1,12}\s*[:：])", re.I)
+_BULLET = re.compile(r"^\s*(?:[-+*•]|\d+[.)])\s+")
+_LETTER = re.compile(r"[^\W\d_]")
+_BR = re.compile(r"\s*<br\s*/?>\s*", re.I)
 _BOTH_SPLIT = re.compile(r"\s*(?:/|·|，|、|,|\+|；|;)\s*")
 _EMOJI = {
     "framing": "📷📸🎥📹🖼",
@@ -20,6 +24,7 @@ _EMOJI = {
     "duration": "⏱⏲🕐⌛⏳",
     "description": "📝👁🎬",
 }
+_BY_EMOJI = {mark: name for name, marks in _EMOJI.items() for mark in marks}
 _GENERIC_AUDIO = {"audio", "sound", "音频", "音訊", "声音", "聲音", "音声", "오디오", "사운드"}
 _GENERIC_AUDIO |= {"sonido", "son", "ton", "áudio", "som", "аудио", "звук", "الصوت", "صوت"}
 
@@ -67,11 +72,12 @@ def set_span(shot: Shot, text: str) -> None:
         shot.duration = text.strip()
 
 
+@lru_cache(maxsize=16384)
 def labelled(text: str) -> tuple[str, str, str] | None:
     """(label, field, value) of a ``**Label:** value`` piece; field is "" for unknown labels."""
-    cleaned = re.sub(r"^\s*(?:[-+*•]|\d+[.)])\s+", "", text)
+    cleaned = _BULLET.sub("", text)
     found = _LABEL.match(plain(cleaned))
-    if not found or not re.search(r"[^\W\d_]", found["label"]):
+    if not found or not _LETTER.search(found["label"]):
         return None
     label, value = found["label"].strip(), found["value"].strip()
     if "http" in label.casefold() or len(label.split()) > 4:
@@ -81,7 +87,7 @@ def labelled(text: str) -> tuple[str, str, str] | None:
 
 def read_segment(shot: Shot, raw: str, context: str = "") -> str:
     """Read one piece of a block or opener into ``shot``; returns the field a bare label opens."""
-    symbol = next((name for name, marks in _EMOJI.items() if any(m in raw[:4] for m in marks)), "")
+    symbol = next((_BY_EMOJI[ch] for ch in raw[:4] if ch in _BY_EMOJI), "")
     found = labelled(raw)
     if found:
         label, name, value = found
@@ -132,12 +138,14 @@ def read_line(shot: Shot, line: str, context: str) -> str:
 
 def read_cell(shot: Shot, name: str | None, text: str) -> None:
     """One table cell: its column's field, or the fields its ``label：value`` lines name."""
-    parts = [p for p in _BREAKS.split(text) if p.strip()]
-    named = [labelled(p) for p in parts]
-    if len(parts) > 1 and all(n and n[1] for n in named):
-        for found in named:
-            assert found is not None
-            add(shot, found[1], found[2], found[0])
-        return
+    if "<" in text or ";" in text or "；" in text:
+        parts = [p for p in _BREAKS.split(text) if p.strip()]
+        named = [labelled(p) for p in parts]
+        if len(parts) > 1 and all(n and n[1] for n in named):
+            for found in named:
+                assert found is not None
+                add(shot, found[1], found[2], found[0])
+            return
+        text = _BR.sub(" ", text)
     if name is not None:
-        add(shot, name, re.sub(r"\s*<br\s*/?>\s*", " ", text, flags=re.I))
+        add(shot, name, text)

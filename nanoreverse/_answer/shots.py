@@ -25,6 +25,16 @@ __all__ = ["Analysis", "Shot", "ShotParser", "parse_analysis", "render_table"]
 _SIGNIFICANT = re.compile(r"\||^ {0,3}#|^\s*(\*\*|__)|^\s*\S{0,12}\d|^ {0,3}(```|~~~|---|\*\*\*)")
 
 
+def clear_caches() -> None:
+    """Forget the memoised readings of lines (for measuring a first, cold parse)."""
+    from . import columns, durations, fields, words
+
+    for function in (words.plain, words.opener_id, fields.labelled, columns.field_of,
+                     columns.fields_of, columns.is_both, durations.find_duration,
+                     durations.time_span, durations.parse_duration):  # fmt: skip
+        function.cache_clear()
+
+
 def _resolve(reader: Reader) -> list[Unit]:
     """The shots in order, each once: detail blocks folded into their overview rows."""
     out: list[Unit] = []

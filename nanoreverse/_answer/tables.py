@@ -21,6 +21,19 @@ def split_row(line: str) -> list[str]:
     >>> split_row("| a | b \\\\| c |")
     ['a', 'b | c']
     """
+    if "\\" not in line:  # the common case: no escapes, a plain split
+        cells = line.split("|")
+    else:
+        cells = _split_escaped(line)
+    stripped = line.strip()
+    if stripped.startswith("|") and cells and not cells[0].strip():
+        cells = cells[1:]
+    if stripped.endswith("|") and not stripped.endswith("\\|") and cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return [cell.strip() for cell in cells]
+
+
+def _split_escaped(line: str) -> list[str]:
     cells: list[str] = []
     current: list[str] = []
     index = 0
@@ -39,12 +52,7 @@ def split_row(line: str) -> list[str]:
             current.append(char)
         index += 1
     cells.append("".join(current))
-    stripped = line.strip()
-    if stripped.startswith("|") and cells and not cells[0].strip():
-        cells = cells[1:]
-    if stripped.endswith("|") and not stripped.endswith("\\|") and cells and not cells[-1].strip():
-        cells = cells[:-1]
-    return [cell.strip() for cell in cells]
+    return cells
 
 
 def is_delimiter(line: str, columns: int) -> bool:

@@ -4,7 +4,7 @@ placeholders, summary headings, and the answer's language for the prompts we wri
 from __future__ import annotations
 
 import re
-import unicodedata
+from functools import lru_cache
 
 # A shot's opener: a word for shot or scene and its number ("Shot 3", "镜头1", "#3", "S01",
 # "1-01", "SB-001", "Plano 2"), at the start of a heading, a bold line or a plain line.
@@ -71,22 +71,32 @@ SUMMARY = re.compile(
 _WIDE = str.maketrans("｜：（）　", "|:() ")
 
 
+_HEADING_MARK = re.compile(r"^ {0,3}#{1,6}\s+")
+_BREAK = re.compile(r"<br\s*/?>", re.I)
+_EMPHASIS = re.compile(r"[*_`]+")
+_LIST_MARK = re.compile(r"^\s*(?:[-+•]|\d+[.)])\s+")
+# Emoji and pictographs: dingbats, arrows, misc symbols, the emoji planes, joiners, selectors
+_SYMBOLS = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\u3030\u303d\ufe0f\u200d\U0001f000-\U0001faff]"
+)
+
+
+@lru_cache(maxsize=16384)
 def plain(text: str) -> str:
-    """Text without Markdown emphasis, emoji and list marks (its own characters kept)."""
-    text = re.sub(r"<br\s*/?>", " ", text, flags=re.I)
-    text = re.sub(r"[*_`]+", "", text)
-    text = "".join(ch for ch in text if not _is_symbol(ch))
-    return re.sub(r"^\s*(?:[-+•]|\d+[.)])\s+", "", text).strip()
+    """Text without Markdown emphasis, emoji and list marks (its own characters kept).
+
+    Cached: the live parser re-reads the lines it has each time a shot may have ended.
+    """
+    text = _SYMBOLS.sub("", _EMPHASIS.sub("", _BREAK.sub(" ", text)))
+    return _LIST_MARK.sub("", text).strip()
 
 
-def _is_symbol(char: str) -> bool:
-    return unicodedata.category(char) in {"So", "Sk", "Cs"} or char in "\ufe0f\u200d"
-
-
+@lru_cache(maxsize=16384)
 def opener_id(text: str) -> tuple[str, int | None, str, str] | None:
     """(id, number, the rest, what stands between) when a line starts a shot
     ("## Shot 3 | 00:08–00:12"), else None."""
-    stripped = plain(re.sub(r"^ {0,3}#{1,6}\s+", "", text)).translate(_DIGITS).translate(_WIDE)
+    stripped = plain(_HEADING_MARK.sub("", text)).translate(_DIGITS).translate(_WIDE)
     found = OPENER.match(stripped)
     if not found:
         return None
@@ -115,27 +125,23 @@ def is_totals(text: str) -> bool:
     return _TOTALS.match(plain(text)) is not None
 
 
+_SCRIPTS = {
+    "kana": re.compile("[\u3040-\u30ff]"),
+    "han": re.compile("[\u4e00-\u9fff]"),
+    "hangul": re.compile("[\uac00-\ud7af]"),
+    "cyrillic": re.compile("[\u0400-\u04ff]"),
+    "arabic": re.compile("[\u0600-\u06ff]"),
+    "latin": re.compile("[A-Za-z]"),
+}
+
+
 def detect_locale(text: str) -> str:
     """The language most of ``text`` is written in, as one of the API's locales."""
-    counts = {"kana": 0, "han": 0, "hangul": 0, "cyrillic": 0, "arabic": 0, "latin": 0}
-    for char in text:
-        code = ord(char)
-        if 0x3040 <= code <= 0x30FF:
-            counts["kana"] += 1
-        elif 0x4E00 <= code <= 0x9FFF:
-            counts["han"] += 1
-        elif 0xAC00 <= code <= 0xD7AF:
-            counts["hangul"] += 1
-        elif 0x0400 <= code <= 0x04FF:
-            counts["cyrillic"] += 1
-        elif 0x0600 <= code <= 0x06FF:
-            counts["arabic"] += 1
-        elif char.isalpha() and char.isascii():
-            counts["latin"] += 1
+    counts = {script: len(pattern.findall(text)) for script, pattern in _SCRIPTS.items()}
     script = max(counts, key=lambda k: counts[k])
     if counts[script] == 0:
         return "en"
-    if counts["kana"] and counts["kana"] * 4 >= counts["han"] // 2:
+    if counts["kana"] >= 2:
         return "ja"
     if script == "han":
         return "zh-TW" if len(set(text) & _TRADITIONAL) > len(set(text) & _SIMPLIFIED) else "zh"
