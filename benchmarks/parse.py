@@ -3,11 +3,13 @@ shots, and how soon the live parser hands out a shot once its last byte has arri
 
 Whole answers: ``parse_analysis`` on the same text, repeated; each figure is the median
 per call with the min–max of the rounds, cold (the memoised readings of lines forgotten
-before each call: an answer never seen) and warm (the same answer again). Live: the answer fed to ``ShotParser`` in
-256-byte pieces (a network read); per piece, the time ``feed()`` takes (the delay the
-parser adds to a shot), and per shot, how many bytes after its last one arrived before
-it was handed out (what the layout makes it wait for: a table row is complete at the
-next row, a heading block at the next heading). Target: ≤ 2 ms per 12-shot answer.
+before each call: an answer never seen) and warm (the same answer again).
+
+Live: the answer fed to ``ShotParser`` in 256-byte pieces (a network read). Per piece,
+the time ``feed()`` takes (the delay the parser adds to a shot); per shot, how many
+bytes after its last one arrived before it was handed out (what the layout makes it
+wait for: a table row is complete at the next row, a heading block at the next
+heading). Target: ≤ 2 ms per 12-shot answer.
 
     python benchmarks/parse.py [--quick] [--repeat N]
 """
@@ -20,13 +22,13 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import arguments, median, report, table
-
 from nanoreverse import parse_analysis
 from nanoreverse._answer.shots import ShotParser, _read, clear_caches
 from nanoreverse.testing._answers import plan_answer, seed_of
 from nanoreverse.testing._styles import ANSWER_STYLES, render
 from nanoreverse.testing._words import words_for
+
+from _common import arguments, median, report, table
 
 STYLES = [s for s in ANSWER_STYLES if s != "mixed"]
 PIECE = 256

@@ -21,10 +21,8 @@ def split_row(line: str) -> list[str]:
     >>> split_row("| a | b \\\\| c |")
     ['a', 'b | c']
     """
-    if "\\" not in line:  # the common case: no escapes, a plain split
-        cells = line.split("|")
-    else:
-        cells = _split_escaped(line)
+    # the common case, no escapes, is a plain split
+    cells = line.split("|") if "\\" not in line else _split_escaped(line)
     stripped = line.strip()
     if stripped.startswith("|") and cells and not cells[0].strip():
         cells = cells[1:]
