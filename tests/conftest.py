@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -101,3 +102,29 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..
     url = request.getfixturevalue("redis_url")
     namespace = f"test-{uuid.uuid4().hex[:8]}"
     return lambda **kwargs: nr.RedisStore(url, namespace=namespace, **kwargs)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, driven by Playwright (the report's and the docs' pages)."""
+    if CHROMIUM is None:
+        need("chromium", "apt-get install -y chromium (.ci/run does this in CI)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,11 +22,10 @@ from nanoreverse._store import StoreKey
 from nanoreverse.report import NotAnOutputFolder, _build, build_report
 from nanoreverse.report._frames import frames_at, video_length
 
-from .helpers import COLOURS, DATA, YT, need
+from .helpers import COLOURS, DATA, YT
 
 T = TypeVar("T")
 COLOUR_CLIP = DATA / "colours_12s.mp4"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -235,28 +234,6 @@ def test_without_the_extra_report_says_what_to_install(folder: Path) -> None:
 
 
 # -- in a real browser ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        need("chromium", "apt-get install -y chromium (.ci/run does this in CI)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield launched
-        launched.close()
 
 
 def _visit(browser: Any, url: str, width: int) -> tuple[Any, Any, list[str], list[str]]:

@@ -1,4 +1,6 @@
-"""Every Python block of the README runs, against the emulator, as a user would paste it."""
+"""Every Python and shell block of the README and of the documentation site (docs/) runs,
+against the emulator, as a user would paste it. Blocks that include a file of examples/
+(``--8<--``) are that file, tested on its own."""
 
 from __future__ import annotations
 
@@ -17,8 +19,24 @@ from nanoreverse.testing import EmulatorProcess
 
 from .helpers import CLIPS
 
-README = Path(__file__).parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.+?)```", README.read_text(), flags=re.DOTALL)
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def _blocks(language: str) -> list[tuple[str, str]]:
+    """(where, text) of every block in ``language``, README's two commands left out."""
+    found = []
+    for page in PAGES:
+        blocks = re.findall(rf"```{language}\n(.+?)```", page.read_text(), flags=re.DOTALL)
+        if page == README and language == "sh":
+            blocks = blocks[2:]  # the demo and the test command: CI runs those itself
+        name = page.relative_to(ROOT).as_posix()
+        found += [(f"{name}:{i}", b) for i, b in enumerate(blocks) if "--8<--" not in b]
+    return found
+
+
+BLOCKS = _blocks("python")
 
 # What a snippet takes from its surroundings: a video, a list of them, somewhere to put
 # answers, and for the fragments a client and an answer.
@@ -41,7 +59,7 @@ def emu() -> Iterator[EmulatorProcess]:
 
 def program(block: str, redis_url: str) -> str:
     block = block.replace("redis://cache:6379/0", redis_url)
-    if "asyncio.run(" in block:  # a whole program
+    if "asyncio.run(" in block or not re.search(r"\b(await|async)\b", block):  # a program
         return PREAMBLE + block
     body = textwrap.indent(block, " " * 8)
     return (
@@ -53,16 +71,15 @@ def program(block: str, redis_url: str) -> str:
     )
 
 
-def test_the_readme_has_python_blocks() -> None:
-    assert len(BLOCKS) >= 6
+def test_the_readme_and_the_docs_have_python_blocks() -> None:
+    assert sum(where.startswith("README") for where, _ in BLOCKS) >= 2 and len(BLOCKS) >= 12
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_block_runs(
-    index: int, emu: EmulatorProcess, tmp_path: Path, request: pytest.FixtureRequest
+@pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[where for where, _ in BLOCKS])
+def test_python_block_runs(
+    where: str, block: str, emu: EmulatorProcess, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    block = BLOCKS[index]
     shutil.copy(CLIPS[0], tmp_path / "ad.mp4")
     shutil.copy(CLIPS[1], tmp_path / "clip.mp4")
     env = {**os.environ, "NANOPHOTO_API_KEY": emu.api_key, "NANOPHOTO_BASE_URL": emu.base_url}
@@ -85,23 +102,25 @@ def test_readme_block_runs(
     result = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
-    assert result.returncode == 0, (
-        f"README block {index}:\n{block}\n{result.stdout}\n{result.stderr}"
-    )
+    assert result.returncode == 0, f"{where}:\n{block}\n{result.stdout}\n{result.stderr}"
 
 
-SHELL_BLOCKS = re.findall(r"```sh\n(.+?)```", README.read_text(), flags=re.DOTALL)[2:]
+_SKIPPED = ("pip ", "export ", "python3 -m venv")
+SHELL_BLOCKS = [
+    (where, block)
+    for where, block in _blocks("sh")
+    if any(line.strip() and not line.startswith(_SKIPPED) for line in block.splitlines())
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(len(SHELL_BLOCKS)))
-def test_readme_shell_block_runs(index: int, emu: EmulatorProcess, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("where", "block"), SHELL_BLOCKS, ids=[w for w, _ in SHELL_BLOCKS])
+def test_shell_block_runs(where: str, block: str, emu: EmulatorProcess, tmp_path: Path) -> None:
     """The command-line examples, run by bash as written, in a home with the files they name.
 
     Install and `export` lines are skipped (the package is installed and the key set);
     `--open` finds no browser to start (BROWSER=true).
     """
-    block = SHELL_BLOCKS[index]
     home = tmp_path / "home"
     for folder in ("ads", "more"):
         (home / folder).mkdir(parents=True)
@@ -109,6 +128,7 @@ def test_readme_shell_block_runs(index: int, emu: EmulatorProcess, tmp_path: Pat
     shutil.copy(CLIPS[1], home / "more" / "clip.mp4")
     shutil.copy(CLIPS[2], home / "clip.mp4")
     (home / "links.txt").write_text("# a list\nhttps://youtu.be/W-15-UmGP5s\n")
+    (home / "examples").symlink_to(ROOT / "examples")
     if "nanoreverse report nanoreverse-out" in block:  # it reports on a folder made before
         subprocess.run(
             [
@@ -128,7 +148,7 @@ def test_readme_shell_block_runs(index: int, emu: EmulatorProcess, tmp_path: Pat
             check=True,
             capture_output=True,
         )
-    lines = [line for line in block.splitlines() if not line.startswith(("pip ", "export "))]
+    lines = [line for line in block.splitlines() if not line.startswith(_SKIPPED)]
     env = {
         **os.environ,
         "HOME": str(home),
@@ -145,9 +165,9 @@ def test_readme_shell_block_runs(index: int, emu: EmulatorProcess, tmp_path: Pat
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, f"README shell block:\n{block}\n{result.stderr}"
+    assert result.returncode == 0, f"{where}:\n{block}\n{result.stderr}"
     if "--csv shots.csv" in block:
         assert (home / "shots.csv").read_text().count("\n") > 3
         assert "| 1 |" in (home / "clip.md").read_text()
     if "nanoreverse report" in block:
-        assert (home / "nanoreverse-out" / "report" / "index.html").is_file()
+        assert list(home.glob("*/report/index.html"))
