@@ -44,6 +44,7 @@ from ._errors import (
     AuthenticationError,
 )
 from ._limits.local import make_limiter
+from ._loops import LoopGuard
 from ._sources.kinds import Prepared, Source, SourceLike, as_source
 from ._store import Store, scope_of
 from ._store.follow import InFlight
@@ -152,6 +153,7 @@ class AsyncClient:
             )
         self._session = session
         self._owns_session = session is None
+        self._loop = LoopGuard()
         self._closed = False
         self._store = store
         self._scope = scope_of(self._api_key or "")
@@ -227,6 +229,8 @@ class AsyncClient:
     async def aclose(self) -> None:
         """Close the session (unless it was given to the client) and the store's connection.
         Answers still being read for a store are cut off here, and logged as such."""
+        if self._session is not None or self._store is not None:
+            self._loop.check()  # closing from another loop cannot close its connections
         self._closed = True
         await self._in_flight.aclose()
         if self._owns_session and self._session is not None:
@@ -273,6 +277,7 @@ class AsyncClient:
         record = CallRecord()
 
         async def opener() -> Answer:
+            self._loop.check()
             prepared = await self._prepare(source)
             call = Call(source, chosen, prepared, record)
 
@@ -298,6 +303,7 @@ class AsyncClient:
         >>> plan.action
         'stored'
         """
+        self._loop.check()
         chosen = self.locale if locale is None else check_locale(locale)
         return await plan_call(source, self._prepare, self._store, self._scope, chosen, refresh)
 

@@ -430,3 +430,21 @@ def test_csv_cells_cannot_run_as_formulas(tmp_path: Path) -> None:
     assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("@SUM(A1)") == "'@SUM(A1)"
     assert _cell("+1") == "'+1" and _cell("-2") == "'-2" and _cell("Wide shot") == "Wide shot"
     assert _cell(3.5) == 3.5
+
+
+def test_files_that_can_never_succeed_give_their_own_exit_code_for_cron(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(CLIPS[0], videos / "good.mp4")
+    (videos / "empty.mp4").write_bytes(b"")
+    (videos / "notes.mp4").write_text("not a video")
+    for _ in range(2):  # the same refusals on every run: 3, not 1
+        done = analyze(emulator_process, str(videos), "--out", str(tmp_path / "out"))
+        assert done.returncode == 3, done.stderr
+        assert "a re-run will refuse them again" in done.stderr
+    assert emulator_process.stats()["requests"] == 1
+    (videos / "cut.mp4").write_bytes((videos / "good.mp4").read_bytes()[:-1000])  # truncated
+    done = analyze(emulator_process, str(videos), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stderr  # the server failed on it: not only refusals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import socket
@@ -14,7 +15,7 @@ import pytest
 
 import nanoreverse as nr
 from nanoreverse._clock import REAL_CLOCK
-from nanoreverse.testing import Emulator, Fault, InstantClock
+from nanoreverse.testing import Emulator, EmulatorProcess, Fault, InstantClock
 
 from .helpers import CLIPS, DATA, YT, sha256
 
@@ -315,3 +316,22 @@ def test_the_base_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert nr.AsyncClient("k", base_url="https://example.org").base_url == "https://example.org"
     monkeypatch.delenv("NANOPHOTO_BASE_URL")
     assert nr.AsyncClient("k").base_url == "https://nanophoto.ai"
+
+
+def test_a_client_used_from_a_second_event_loop_names_the_fix(
+    emulator_process: EmulatorProcess,
+) -> None:
+    client = nr.AsyncClient(emulator_process.api_key, base_url=emulator_process.base_url)
+
+    async def first() -> str:
+        text = await client.analyze(YT).text()
+        await client.aclose()
+        return text
+
+    async def second() -> str:
+        return await client.analyze(YT).text()
+
+    assert asyncio.run(first())  # its own loop, then closed on it: nothing leaks
+    with pytest.raises(RuntimeError, match=r"another event loop.*one client per loop.*nr\.Client"):
+        asyncio.run(second())
+    assert emulator_process.stats()["requests"] == 1  # refused before anything was sent

@@ -207,3 +207,22 @@ def test_export_names_are_visible_and_stay_in_the_folder(source: str) -> None:
     assert name and not name.startswith(".") and "/" not in name and ":" not in name
     assert _name(StoredAnswer("sha256:y", "en", "/w/ad.mp4", "", 0.0), set()) == "ad"
     assert _name(StoredAnswer("sha256:y", "ja", "/w/ad.mp4", "", 0.0), set()) == "ad.ja"
+
+
+def test_exports_mirror_the_folders_of_the_videos(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    videos = tmp_path / "videos"
+    for folder in ("a", "b"):
+        (videos / folder).mkdir(parents=True)
+        shutil.copy(CLIPS[0] if folder == "a" else CLIPS[1], videos / folder / "clip.mp4")
+    out = tmp_path / "out"
+    assert analyze(emulator_process, str(videos), "--out", str(out)).returncode == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md")) == [
+        "a/clip.md",
+        "b/clip.md",
+    ]
+    done = run("export", str(out), "--srt", "--to", str(tmp_path / "x"))
+    assert done.returncode == 0, done.stderr
+    exported = sorted(p.relative_to(tmp_path / "x").as_posix() for p in (tmp_path / "x").rglob("*"))
+    assert exported == ["a", "a/clip.srt", "b", "b/clip.srt"]  # as the outputs: no hashes

@@ -90,7 +90,7 @@ def test_the_type_aliases_are_real_objects() -> None:
 # one, so each folder can be read knowing only what is below it. The apps on top (cli,
 # report) and the emulator (testing) are users of the library.
 LAYERS = [
-    {"_errors", "_config", "_clock", "_redis", "_keys"},
+    {"_errors", "_config", "_clock", "_redis", "_keys", "_loops"},
     {"_answer"},
     {"_sources"},
     {"_limits"},

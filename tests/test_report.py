@@ -327,3 +327,35 @@ def test_an_answer_of_ten_thousand_rows_gives_a_report_with_a_bounded_sheet(
     [sheet] = list((out / "report" / "sheets").iterdir())
     with Image.open(sheet) as image:
         assert image.height < 65_500
+
+
+def test_a_large_folder_gets_a_filter_and_link_pages_no_empty_column(
+    tmp_path: Path, browser: Any
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    async def fill() -> None:
+        async with nr.SQLiteStore(out / "analyses.sqlite") as store:
+            for number in range(14):
+                key = StoreKey("scope", f"youtube:video{number:06d}", "en")
+                await store.lookup(key, "me")
+                markdown = table(("1", "Wide", "Static", f"Link video {number}", "None", "4s"))
+                source = f"https://www.youtube.com/watch?v=video{number:06d}"
+                await store.finish(key, "me", markdown, source=source)
+
+    run(fill())
+    run(build_report(out))
+    context, page, errors, _ = _visit(browser, (out / "report" / "index.html").as_uri(), 1280)
+    try:
+        assert page.locator(".card:visible").count() == 14
+        page.fill("#filter", "video000003")
+        assert page.locator(".card:visible").count() == 1
+        page.fill("#filter", "")
+        assert page.locator(".card:visible").count() == 14 and errors == []
+        (video_page,) = sorted((out / "report" / "videos").glob("*.html"))[:1]
+        page.goto(video_page.as_uri())
+        columns = page.eval_on_selector(".shot", "s => getComputedStyle(s).gridTemplateColumns")
+        assert len(columns.split()) == 1, columns  # no empty frame column for a link
+    finally:
+        context.close()

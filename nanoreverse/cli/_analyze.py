@@ -45,6 +45,7 @@ from ._usage import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_ONLY_REFUSED,
     EXIT_USAGE,
     UsageError,
     read_small_text,
@@ -249,9 +250,12 @@ async def _run_batch(
         return EXIT_INTERRUPTED
     if tally.refused_before_sending == len(items):
         return EXIT_USAGE
-    incomplete = tally.failed or tally.stopped or tally.unwritten or tally.taken < len(items)
-    incomplete = incomplete or tally.unstored or tally.lost or tally.unlogged
-    return EXIT_FAILED if incomplete else EXIT_OK
+    unfinished = tally.stopped or tally.unwritten or tally.taken < len(items)
+    unfinished = unfinished or tally.unstored or tally.lost or tally.unlogged
+    if not unfinished and tally.failed:
+        refused_only = sum(tally.failed.values()) == tally.refused_before_sending
+        return EXIT_ONLY_REFUSED if refused_only else EXIT_FAILED
+    return EXIT_FAILED if unfinished else EXIT_OK
 
 
 def _save(folder: OutputFolder, item: Item, result: Result, fmt: str) -> None:

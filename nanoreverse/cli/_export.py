@@ -7,6 +7,7 @@ import contextlib
 import csv
 import hashlib
 import importlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -26,7 +27,7 @@ from .. import (
     to_srt,
     to_vtt,
 )
-from ._inputs import safe_part
+from ._inputs import safe_part, safe_stem
 from ._output import OutputFolder, suffix
 from ._usage import UsageError
 
@@ -135,10 +136,24 @@ def _probe(source: str) -> tuple[float | None, float | None]:
         return None, None
 
 
-def _name(answer: StoredAnswer, taken: set[str]) -> str:
-    """``ad``, or ``ad.ja`` for another locale; a short hash when two videos share a name."""
+def _common_folder(answers: list[StoredAnswer]) -> str | None:
+    """The folder all the local files are under: exports mirror the folders below it, as
+    the analyse command's outputs do (``a/clip.mp4`` and ``b/clip.mp4`` stay apart)."""
+    parents = [os.path.dirname(a.source) for a in answers if _local_file(a.source) is not None]
+    try:
+        return os.path.commonpath(parents) if parents else None
+    except ValueError:  # relative and absolute paths, or two drives: keep names flat
+        return None
+
+
+def _name(answer: StoredAnswer, taken: set[str], root: str | None = None) -> str:
+    """``ad``, ``ads/ad`` under the common folder, or ``ad.ja`` for another locale; a short
+    hash when two videos still share a name."""
     # The analyse command's rule, so a name never climbs out, hides, or is shared by two.
     safe = safe_part(Path(answer.source.split("?")[0]).stem or "video")
+    if root is not None and _local_file(answer.source) is not None:
+        folders = Path(os.path.relpath(os.path.dirname(answer.source), root)).parts
+        safe = str(safe_stem([*folders, Path(answer.source).stem or "video"]))
     name = safe + suffix(answer.locale, "")
     if name in taken:
         digest = hashlib.sha256(f"{answer.identity}|{answer.locale}".encode()).hexdigest()[:8]
@@ -189,7 +204,9 @@ async def export_files(
     videos, nominal, taken = 0, 0, set[str]()
     target = OutputFolder(folder)
     async with store:
-        async for answer in store.answers(None):
+        answers = [answer async for answer in store.answers(None)]
+        root = _common_folder(answers)
+        for answer in answers:
             shots = parse_analysis(answer.markdown).shots
             if not shots:
                 err.print(f"{answer.source}: no shot list in its answer, skipped", markup=False)
@@ -201,7 +218,7 @@ async def export_files(
             if snap_within is not None:
                 ranges, moves = snap_to_cuts(ranges, find_cuts(answer.source), snap_within)
                 err.print(f"{answer.source}: {_moved(moves, snap_within)}", markup=False)
-            name = _name(answer, taken)
+            name = _name(answer, taken, root)
             _write(target, name, formats, answer, shots, ranges, fps or NOMINAL_FPS)
     where = f"{folder}/"
     err.print(f"{videos} videos written to {where} as {', '.join(formats)}", markup=False)

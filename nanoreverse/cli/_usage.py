@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Everything that could be done was, and the only failures are files refused before
+#: sending (empty, too big, not MP4): a re-run would refuse them again, nothing was paid.
+#: A cron job can take it as "nothing new failed".
+EXIT_ONLY_REFUSED = 3
 
 
 class UsageError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ._collect import Video
 from ._frames import THUMB_WIDTH, UnreadableVideo, frames_at, video_length
 
 #: Bump when the templates or the page's data change, so every page is made again.
-TEMPLATE_VERSION = "3"
+TEMPLATE_VERSION = "4"
 # The answer's summary is Markdown written by a model: rendered as CommonMark with raw
 # HTML off (it shows as text), and markdown-it's own check refuses javascript: links.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -121,7 +122,7 @@ class Builder:
             "status": "finished" if video.markdown is not None else f"failed: {video.error}",
         }
         if video.markdown is None:
-            report.problems.append(f"{video.source}: no analysis ({video.error})")
+            report.problems.append(f"{_shown(video.source)}: no analysis ({video.error})")
             return card
         analysis = parse_analysis(video.markdown)
         notes: list[str] = []
@@ -171,7 +172,7 @@ class Builder:
             length=timecode(total) if total is not None else "length unknown",
         )
         (self.pages / f"{video.slug}.html").write_text(page, encoding="utf-8")
-        report.problems.extend(f"{video.source}: {note}" for note in notes)
+        report.problems.extend(f"{_shown(video.source)}: {note}" for note in notes)
         card.update(
             made_up=analysis.made_up,
             page=f"videos/{video.slug}.html",
@@ -247,3 +248,14 @@ def timecode(seconds: float) -> str:
     """
     minutes, rest = divmod(max(seconds, 0.0), 60)
     return f"{int(minutes)}:{rest:04.1f}"
+
+
+def _shown(source: str) -> str:
+    """A file as the user would name it: relative to the current folder when under it."""
+    if "://" in source:
+        return source
+    try:
+        relative = os.path.relpath(source)
+    except ValueError:  # another drive
+        return source
+    return source if relative.startswith("..") else relative

@@ -109,7 +109,7 @@ class VideoSink:
             raise BodyError("INVALID_FORMAT", "videoFile is not valid base64") from None
         self.size += len(raw)
         if self.size > MAX_UPLOAD_BYTES:
-            raise BodyError("FILE_TOO_LARGE", "the video is larger than 30 MB")
+            raise BodyError("FILE_TOO_LARGE", "the video is larger than 30 MB (31,457,280 bytes)")
         if self.sha256 is not None:
             self.sha256.update(raw)
         self.mp4.feed(raw)
@@ -123,7 +123,7 @@ class VideoSink:
         self._padded = padding > 0
         self.size += len(text) // 4 * 3 - padding
         if self.size > MAX_UPLOAD_BYTES:
-            raise BodyError("FILE_TOO_LARGE", "the video is larger than 30 MB")
+            raise BodyError("FILE_TOO_LARGE", "the video is larger than 30 MB (31,457,280 bytes)")
 
     def finish(self) -> None:
         if not self._prefix_done:
