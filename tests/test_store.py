@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 import nanoreverse as nr
-from nanoreverse._store import Hit, StoreKey, scope_of
+from nanoreverse._store import Claimed, Held, Hit, StoreKey, scope_of
 from nanoreverse.testing import Emulator, Fault, RedisServer
 
 from .helpers import CLIPS, YT, client_for, eventually
@@ -386,6 +386,49 @@ def test_an_answer_stored_just_before_its_process_is_killed_is_kept(tmp_path: Pa
             return await store.lookup(StoreKey("scope", "yt:abcdefghijk", "en"), "someone else")
 
     assert asyncio.run(read_back()) == Hit("| 1 | kept |")
+
+
+def test_a_claim_made_with_a_wrong_wall_clock_holds_others_off_only_its_lease(
+    tmp_path: Path,
+) -> None:
+    # A process whose wall clock was an hour ahead takes a 1 s claim and is killed. The
+    # lease runs on the machine's monotonic clock, so another process takes the claim
+    # over after 1 s, not after an hour (it had waited past 60 s on a 3 s lease).
+    path = tmp_path / "analyses.sqlite"
+    child = textwrap.dedent(
+        f"""
+        import asyncio, os, signal, time
+        import nanoreverse as nr
+        from nanoreverse._store import Claimed, StoreKey
+
+        real = time.time
+        time.time = lambda: real() + 3600  # this process's wall clock is an hour ahead
+
+        async def main():
+            store = nr.SQLiteStore({str(path)!r}, lease=1)
+            key = StoreKey("scope", "yt:abcdefghijk", "en")
+            assert isinstance(await store.lookup(key, "skewed"), Claimed)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        asyncio.run(main())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+
+    async def take_over() -> list[object]:
+        key = StoreKey("scope", "yt:abcdefghijk", "en")
+        async with nr.SQLiteStore(path, lease=1) as store:
+            seen: list[object] = [await store.lookup(key, "me")]
+            while not isinstance(seen[-1], Claimed):
+                assert isinstance(seen[-1], Held) and seen[-1].retry_in <= 1.0
+                assert len(seen) < 50, seen  # bounded: at most the lease, then it is ours
+                await asyncio.sleep(seen[-1].retry_in + 0.05)
+                seen.append(await store.lookup(key, "me"))
+            return seen
+
+    seen = asyncio.run(take_over())
+    assert isinstance(seen[0], Held) and len(seen) <= 3
 
 
 async def test_the_api_key_is_in_no_store_file_key_or_value(

@@ -34,6 +34,13 @@ CREATE TABLE attempts (
 SCHEMA_2 = SCHEMA_1.replace(
     "finished_at REAL NOT NULL,\n", "finished_at REAL NOT NULL,\n    finished_by TEXT NOT NULL,\n"
 ).replace("at REAL NOT NULL);", "at REAL NOT NULL, owner TEXT NOT NULL);")
+# Schema 3 added the identities table and began to keep PRAGMA user_version; its claims
+# expired by the wall clock.
+SCHEMA_3 = (
+    SCHEMA_2
+    + "CREATE TABLE identities (path BLOB PRIMARY KEY, stamp TEXT NOT NULL, "
+    + "identity TEXT NOT NULL);\nPRAGMA user_version = 3;\n"
+)
 
 
 def old_store(path: Path, schema: str, emulator: Emulator) -> None:
@@ -58,7 +65,9 @@ def _scope(emulator: Emulator) -> str:
     return nr.AsyncClient(emulator.api_key)._scope
 
 
-@pytest.mark.parametrize("schema", [SCHEMA_1, SCHEMA_2], ids=["schema-1", "schema-2"])
+@pytest.mark.parametrize(
+    "schema", [SCHEMA_1, SCHEMA_2, SCHEMA_3], ids=["schema-1", "schema-2", "schema-3"]
+)
 async def test_a_store_of_any_released_schema_is_migrated_and_keeps_its_answers(
     emulator: Emulator, tmp_path: Path, schema: str
 ) -> None:
@@ -75,7 +84,7 @@ async def test_a_store_of_any_released_schema_is_migrated_and_keeps_its_answers(
         with pytest.raises(nr.VideoProcessingError):
             await client.analyze(CLIPS[1], locale="ja").text()
     with contextlib.closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
     assert len(emulator.requests) == 2
 
 

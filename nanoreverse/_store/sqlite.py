@@ -3,8 +3,9 @@
 A claim is taken by one ``INSERT … ON CONFLICT … RETURNING`` statement, atomic under
 SQLite's write lock, so two processes can never both find the key free; storing an
 answer ends the claim in the same statement (a trigger). Each statement is one trip to
-aiosqlite's thread, which is most of what a store costs a call. Times are wall-clock,
-because leases are compared across processes. A file's remembered sha256 is keyed by
+aiosqlite's thread, which is most of what a store costs a call. A lease runs on the
+machine's monotonic clock and names its boot (``machine.py``), never on the wall clock,
+which a process may have wrong. A file's remembered sha256 is keyed by
 its path as bytes (``os.fsencode``): a name that is not valid UTF-8 is still a name.
 
 Commits do not wait for the disk (``synchronous = NORMAL``, SQLite's advice for WAL
@@ -41,6 +42,7 @@ from .base import (
     check_lease,
     storable,
 )
+from .machine import boot_id, machine_now
 
 T = TypeVar("T")
 
@@ -52,7 +54,7 @@ CREATE TABLE IF NOT EXISTS answers (
     PRIMARY KEY (scope, identity, locale));
 CREATE TABLE IF NOT EXISTS claims (
     scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
-    owner TEXT NOT NULL, expires_at REAL NOT NULL,
+    owner TEXT NOT NULL, expires_at REAL NOT NULL, boot TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (scope, identity, locale));
 CREATE TABLE IF NOT EXISTS attempts (
     scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
@@ -76,23 +78,26 @@ END;
 # answer is stored (unless refreshing) and no one else holds a live claim.
 #: The schema this code writes, kept in ``PRAGMA user_version``. Released ones: 1 (the
 #: first store: no ``finished_by``, no ``attempts.owner``), 2 (claims ended by triggers),
-#: 3 (``identities``). Files made before the version was kept read 0 and are told apart
-#: by their columns.
-SCHEMA_VERSION = 3
+#: 3 (``identities``), 4 (``claims.boot``: leases on the machine's monotonic clock; an
+#: older claim, timed by the wall clock, counts as expired). Files made before the
+#: version was kept read 0 and are told apart by their columns.
+SCHEMA_VERSION = 4
 
 # Columns added since schema 1, each with the value an older row gets.
 _ADDED_COLUMNS = (
     ("answers", "finished_by", "TEXT NOT NULL DEFAULT ''"),
     ("attempts", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("claims", "boot", "TEXT NOT NULL DEFAULT ''"),
 )
 
 # Named placeholders with a dict: Python 3.14 refuses a sequence bound to numbered ones.
 _CLAIM = """
-INSERT INTO claims SELECT :scope, :identity, :locale, :owner, :expires
+INSERT INTO claims SELECT :scope, :identity, :locale, :owner, :expires, :boot
 WHERE :refresh OR NOT EXISTS (
     SELECT 1 FROM answers WHERE scope = :scope AND identity = :identity AND locale = :locale)
-ON CONFLICT (scope, identity, locale) DO UPDATE SET owner = :owner, expires_at = :expires
-WHERE claims.owner = :owner OR claims.expires_at <= :now
+ON CONFLICT (scope, identity, locale)
+DO UPDATE SET owner = :owner, expires_at = :expires, boot = :boot
+WHERE claims.owner = :owner OR claims.boot <> :boot OR claims.expires_at <= :now
 RETURNING owner
 """
 
@@ -158,7 +163,7 @@ class SQLiteStore(Store):
 
     async def lookup(self, key: StoreKey, owner: str, *, refresh: bool = False) -> Lookup:
         async def work(db: aiosqlite.Connection) -> Lookup:
-            now = time.time()
+            now, boot = machine_now(), boot_id()
             # The claim first: a miss (the call that pays) then costs one statement.
             claim = {
                 "scope": key.scope,
@@ -168,23 +173,24 @@ class SQLiteStore(Store):
                 "expires": now + self.lease,
                 "refresh": refresh,
                 "now": now,
+                "boot": boot,
             }
             if await _one(db, _CLAIM, claim) is not None:
                 return Claimed()
             answer = f"SELECT markdown FROM answers WHERE {_KEY}"
             if not refresh and (found := await _one(db, answer, _key(key))) is not None:
                 return Hit(found[0])
-            expiry = f"SELECT expires_at FROM claims WHERE {_KEY}"
-            held = await _one(db, expiry, _key(key))
-            return Held(max(held[0] - now, 0.0) if held is not None else 0.0)
+            expiry = f"SELECT expires_at FROM claims WHERE {_KEY} AND boot = ?"
+            held = await _one(db, expiry, (*_key(key), boot))
+            return Held(min(max(held[0] - now, 0.0), self.lease) if held is not None else 0.0)
 
         return await self._run("look up an analysis", work)
 
     async def renew(self, key: StoreKey, owner: str) -> bool:
         async def work(db: aiosqlite.Connection) -> bool:
             cursor = await db.execute(
-                f"UPDATE claims SET expires_at = ? WHERE {_KEY} AND owner = ?",
-                (time.time() + self.lease, *_key(key), owner),
+                f"UPDATE claims SET expires_at = ?, boot = ? WHERE {_KEY} AND owner = ?",
+                (machine_now() + self.lease, boot_id(), *_key(key), owner),
             )
             return cursor.rowcount == 1
 
@@ -214,8 +220,8 @@ class SQLiteStore(Store):
         async def work(db: aiosqlite.Connection) -> Literal["stored", "claimed"] | None:
             if await _one(db, f"SELECT 1 FROM answers WHERE {_KEY}", _key(key)):
                 return "stored"
-            live = f"SELECT 1 FROM claims WHERE {_KEY} AND expires_at > ?"
-            if await _one(db, live, (*_key(key), time.time())):
+            live = f"SELECT 1 FROM claims WHERE {_KEY} AND boot = ? AND expires_at > ?"
+            if await _one(db, live, (*_key(key), boot_id(), machine_now())):
                 return "claimed"
             return None
 

@@ -196,6 +196,7 @@ class RequestBody(Payload):
             except asyncio.CancelledError:
                 if not watchdog.fired:
                     raise
+                _retrieve_drain_error(writer)
                 self.error = APITimeoutError(
                     f"the server accepted no byte of the upload for {self._write_timeout} s "
                     "(Timeout.write); the request was not complete, so nothing was charged",
@@ -290,3 +291,14 @@ class RequestBody(Payload):
 
     def __repr__(self) -> str:
         return f"<RequestBody {self._size} bytes>"
+
+
+def _retrieve_drain_error(writer: AbstractStreamWriter) -> None:
+    """Stop aiohttp < 3.14 logging "Future exception was never retrieved" after a write
+    timeout: it shields the future its writer waits on (aio-libs/aiohttp#12281, fixed
+    upstream in #12307), so when the cancelled upload's connection is then lost, the
+    future gets a ``ConnectionError`` nobody reads. The error is ours to report already.
+    """
+    waiter = getattr(getattr(writer, "protocol", None), "_drain_waiter", None)
+    if isinstance(waiter, asyncio.Future):
+        waiter.add_done_callback(lambda done: done.cancelled() or done.exception())
