@@ -3,6 +3,8 @@ each content paid for once; a killed process's claim is taken over after its lea
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import time
@@ -13,8 +15,8 @@ import pytest
 
 from nanoreverse.testing import EmulatorProcess
 
-from .helpers import CLIPS, SECRET
-from .test_cli import run, start, wait_for_outputs
+from .helpers import CLIPS, SECRET, YT
+from .test_cli import analyze, run, start, wait_for_outputs
 
 
 @pytest.fixture
@@ -144,3 +146,23 @@ def test_a_run_on_redis_writes_its_report_and_exports_from_that_store(
     assert again.returncode == 0, again.stderr
     exported = run("export", str(out), "--store", store, "--csv", "-")
     assert exported.returncode == 0 and "shot" in exported.stdout.splitlines()[0]
+
+
+def test_an_emptied_store_takes_back_the_answers_in_the_folder_and_pays_nothing(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for clip in CLIPS[:2]:
+        shutil.copy(clip, videos / clip.name)
+    out = tmp_path / "out"
+    assert analyze(emulator_process, str(videos), YT, "--out", str(out)).returncode == 0
+    paid = emulator_process.stats()["requests"]
+    for leftover in out.glob("analyses.sqlite*"):  # a crash left it zero-length
+        leftover.unlink()
+    (out / "analyses.sqlite").write_bytes(b"")
+    os.utime(videos / CLIPS[1].name)  # this video changed after its answer was written
+    again = analyze(emulator_process, str(videos), YT, "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert "put back in the store, free" in " ".join(again.stderr.split())
+    assert emulator_process.stats()["requests"] == paid + 1  # only the changed video

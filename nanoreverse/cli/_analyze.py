@@ -33,6 +33,7 @@ from .. import (
     Store,
     parse_analysis,
 )
+from ._adopt import adopt_outputs
 from ._ctrlc import CtrlC, uncancel
 from ._dryrun import dry_run
 from ._inputs import Item, collect
@@ -157,6 +158,8 @@ async def analyze(args: argparse.Namespace, err: Console) -> int:
         made_up = client.base_url.startswith("http://")
         check_owner(folder.root, client.scope, made_up=made_up, mix=args.mix)
         await recover_into(folder.root, store, err)
+        if not args.force:
+            await adopt_outputs(client, store, folder.root, items, args.locale, err)
         status = await _run_batch(client, items, folder, args, err)
     if args.report and status != EXIT_INTERRUPTED:
         from ._report import write_report
