@@ -189,3 +189,27 @@ async def test_the_shared_limit_reconnects_after_a_redis_restart(emulator: Emula
             server.restart()
             await client.analyze("https://youtu.be/aaaaaaaaaaa").text()
     assert len(emulator.requests) == 2
+
+
+async def test_the_shared_limit_stays_under_the_servers_after_a_redis_restart(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # #29 item 5: a restart emptied the shared window, and the fleet started a window's
+    # worth of calls the server still counted: 429s. Each process puts its places back.
+    from nanoreverse.testing import RedisServer
+
+    server_limit = nr.RateLimit(4, per=3.0)
+    async with Emulator(rate_limit=server_limit) as emulator:
+        with RedisServer() as server:
+            rate = nr.RateLimit(4, per=3.0, shared=server.url, namespace="restart")
+            async with nr.AsyncClient(
+                emulator.api_key, base_url=emulator.base_url, rate_limit=rate
+            ) as client:
+                links = [f"https://youtu.be/restart{n:04d}" for n in range(8)]
+                async with client.analyze_many(links[:4], concurrency=4) as results:
+                    assert all([r.ok async for r in results])
+                server.restart()  # no persistence: the window, the epoch, all gone
+                async with client.analyze_many(links[4:], concurrency=4) as results:
+                    assert all([r.ok async for r in results])
+        assert emulator.statuses()[429] == 0 and emulator.statuses()[200] == 8
+    assert any("put its 4 places back" in r.getMessage() for r in caplog.records)

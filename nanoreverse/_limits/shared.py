@@ -9,6 +9,12 @@ clock of the Redis server, so machines whose clocks differ still agree.
 A slot taken and not yet sent counts for one window from when it was taken: a process
 that dies holding it never blocks the others for longer than that. A call refused with
 429 gives its place back (the server did not count it).
+
+Redis may lose the state (a restart without persistence, an evicting policy): the window
+would then look empty and the fleet would start a window's worth of calls the server
+still counts. So the state carries an epoch, and each process keeps its own places; a
+process that finds a new epoch puts its places back before taking another (the places
+of a process that died meanwhile are lost with it).
 """
 
 from __future__ import annotations
@@ -24,112 +30,9 @@ from typing import Any
 
 from .._config import RateLimit
 from .._redis import RedisConnection
+from .scripts import ACQUIRE, ANSWER, PAUSE, RESTORE
 
 logger = logging.getLogger("nanoreverse")
-
-# Redis 7 replicates scripts by their effects; 6.2 must be asked before reading TIME.
-_NOW = """
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
-
-# The learning rule is local.py's, step for step (one test matrix runs both). State:
-# window (every slot taken, scored by when its place frees), accepted (the calls the server
-# took, likewise), learned (absent: the configured limit), refused_at (accepted calls in
-# the window at the last refusal), probe (the probing slot's id), probe_at, probe_wait.
-_STATE = """
-local period, calls = tonumber(ARGV[3]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
-local learned = tonumber(redis.call('GET', KEYS[3]) or '0')
-local probe_at = tonumber(redis.call('GET', KEYS[4]) or '0')
-local probe_wait = tonumber(redis.call('GET', KEYS[8]) or tostring(2 * period))
-local keep = 40 * period  -- what was learned is forgotten after a while unused
-"""
-
-# KEYS: window, pause, learned, probe_at, accepted, refused_at, probe, probe_wait.
-# ARGV: slot id, calls, period ms.  Returns {1, now ms} for a slot, {0, ms to wait}.
-_ACQUIRE = (
-    _NOW
-    + _STATE
-    + """
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then return {0, paused - now} end
-local live = redis.call('ZCARD', KEYS[1])
-local limit = calls
-if learned > 0 then limit = learned end
-local probing = redis.call('EXISTS', KEYS[7]) == 1
-if live >= limit and learned > 0 and learned < calls and now >= probe_at and not probing then
-  redis.call('SET', KEYS[7], ARGV[1], 'PX', 2 * period)  -- one probe at a time
-  limit = live + 1
-end
-if live < limit then
-  redis.call('ZADD', KEYS[1], now + period, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], 2 * period)
-  return {1, now}
-end
-local oldest = redis.call('ZRANGE', KEYS[1], live - limit, live - limit, 'WITHSCORES')
-local wait = tonumber(oldest[2]) - now
-if learned > 0 and learned < calls and not probing then wait = math.min(wait, probe_at - now) end
-return {0, math.max(wait, 1)}
-"""
-)
-
-# KEYS: as _ACQUIRE's.  ARGV: slot id, calls, period ms, expires at ms (0: refused; -1: the
-# call never reached the server), counted until ms (the window less the margin).
-_ANSWER = (
-    _NOW
-    + _STATE
-    + """
-local probe = redis.call('GET', KEYS[7]) == ARGV[1]
-if probe then redis.call('DEL', KEYS[7]) end
-if ARGV[4] == '-1' then redis.call('ZREM', KEYS[1], ARGV[1]) return 0 end
-if ARGV[4] == '0' then
-  redis.call('ZREM', KEYS[1], ARGV[1])  -- refused: the server did not count it
-  if probe then  -- the limit is what we thought: look again, twice as late
-    probe_wait = probe_wait * 2
-    redis.call('SET', KEYS[8], probe_wait, 'PX', keep)
-    redis.call('SET', KEYS[4], now + probe_wait, 'PX', keep)
-    return 0
-  end
-  local taken = redis.call('ZCARD', KEYS[5])
-  local before = tonumber(redis.call('GET', KEYS[6]) or '-1')
-  if taken > 0 and before >= 0 and math.abs(taken - before) <= math.floor(before / 4) then
-    learned = math.min(math.max(taken, before), calls)  -- two refusals at about one count
-    redis.call('SET', KEYS[4], now + probe_wait, 'PX', keep)
-  end
-  redis.call('SET', KEYS[6], taken, 'PX', keep)
-else
-  redis.call('ZADD', KEYS[1], 'XX', ARGV[4], ARGV[1])
-  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
-  redis.call('PEXPIRE', KEYS[5], 2 * period)
-  local taken = redis.call('ZCARD', KEYS[5])
-  if learned > 0 and taken > learned then  -- the server took more than we thought
-    learned = math.min(taken, calls)
-    if probe then  -- look for the next one soon
-      redis.call('SET', KEYS[8], 2 * period, 'PX', keep)
-      redis.call('SET', KEYS[4], now, 'PX', keep)
-    end
-  end
-end
-if learned >= calls then learned = 0 end
-if learned > 0 then redis.call('SET', KEYS[3], learned, 'PX', keep)
-else redis.call('DEL', KEYS[3]) end
-return 1
-"""
-)
-
-# KEYS: pause.  ARGV: ms.
-_PAUSE = (
-    _NOW
-    + """
-local until_ms = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ms > current then redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 1000) end
-return until_ms
-"""
-)
 
 
 @dataclass(eq=False)
@@ -160,7 +63,11 @@ class RedisLimiter:
         prefix = f"{rate.namespace}:{scope}:limit"
         self._pause = f"{prefix}:pause"
         names = ("window", "pause", "learned", "probe_at", "accepted", "refused_at", "probe")
-        self._keys = [f"{prefix}:{name}" for name in (*names, "probe_wait")]
+        self._keys = [f"{prefix}:{name}" for name in (*names, "probe_wait", "epoch")]
+        # This process's places (id → when it frees, counted until; Redis ms), to put back
+        # if Redis loses the window, and the epoch of the state they were taken in.
+        self._places: dict[str, tuple[float, float]] = {}
+        self._epoch = ""
         self._period_ms = int((rate.period) * 1000)
         self._counted_ms = int((rate.per - (rate.margin or 0.0)) * 1000)
         self._redis = RedisConnection(self.url)
@@ -186,16 +93,22 @@ class RedisLimiter:
         """Wait until the fleet may start a call, and take its place in the shared window."""
         slot_id = uuid.uuid4().hex
         keys = self._keys
-        args = [slot_id, self._rate.calls, self._period_ms]
         while True:
+            args = [slot_id, self._rate.calls, self._period_ms, self._epoch, uuid.uuid4().hex]
             # The Redis clock read in the script is matched with ours before asking: a send is
             # then dated late by at most a round trip, never early (a place must not free
             # before the server's does).
             asked = self._clock()
-            granted, value = await self._eval("take a rate-limit slot", _ACQUIRE, keys, args)
+            found = await self._eval("take a rate-limit slot", ACQUIRE, keys, args)
+            granted, value, epoch = int(found[0]), int(found[1]), _text(found[2])
+            if granted == 2:
+                await self._restore(epoch)
+                continue
+            self._epoch = epoch
             if granted:
+                self._keep(slot_id, value + self._period_ms, 0, now=value)
                 return SharedSlot(slot_id, float(value), asked)
-            wait = int(value) / 1000
+            wait = value / 1000
             if on_wait is not None:
                 on_wait(wait)
             # Look again when the oldest place frees (or the pause ends): measured, looking
@@ -210,6 +123,7 @@ class RedisLimiter:
     def release(self, slot: SharedSlot) -> None:
         """The call never reached the server: give its place back."""
         if slot.sent_ms is None:
+            self._places.pop(slot.id, None)
             self._later(self._answer(slot, expires_ms=-1))
 
     def answered(self, slot: SharedSlot, *, accepted: bool) -> None:
@@ -218,13 +132,37 @@ class RedisLimiter:
         self.sent(slot)
         assert slot.sent_ms is not None
         expires = max(slot.sent_ms + self._period_ms, 1) if accepted else 0
+        if accepted:
+            counted = slot.sent_ms + self._counted_ms
+            self._keep(slot.id, expires, counted, now=slot.sent_ms)
+        else:
+            self._places.pop(slot.id, None)
         self._later(self._answer(slot, expires_ms=expires))
 
     async def _answer(self, slot: SharedSlot, *, expires_ms: float) -> None:
         # An accepted call counts for learning over the window less the margin (local.py).
         counted = (slot.sent_ms or 0) + self._counted_ms
         args = [slot.id, self._rate.calls, self._period_ms, int(expires_ms), int(counted)]
-        await self._eval("record an answer", _ANSWER, self._keys, args)
+        await self._eval("record an answer", ANSWER, self._keys, args)
+
+    def _keep(self, slot_id: str, frees_ms: float, counted_ms: float, *, now: float) -> None:
+        """Remember one of this process's places; forget those that have freed."""
+        self._places[slot_id] = (frees_ms, counted_ms)
+        for old in [k for k, (frees, _) in self._places.items() if frees <= now]:
+            del self._places[old]
+
+    async def _restore(self, epoch: str) -> None:
+        """Redis lost the shared state: put this process's places back in the new one."""
+        args: list[Any] = [self._period_ms]
+        for slot_id, (frees, counted) in self._places.items():
+            args += [slot_id, int(frees), int(counted)]
+        await self._eval("put the places back", RESTORE, [self._keys[0], self._keys[4]], args)
+        logger.warning(
+            "the shared rate limit's state on Redis was lost (a restart, or keys evicted): "
+            "this process put its %d places back in the window",
+            len(self._places),
+        )
+        self._epoch = epoch
 
     async def learned_limit(self) -> int | None:
         """The limit learned on Redis (None: the configured one holds), for tests and ETAs."""
@@ -236,7 +174,7 @@ class RedisLimiter:
         """Hold every call of every process sharing the key for ``seconds``."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         milliseconds = max(int(seconds * 1000), 1)
-        self._later(self._eval("pause the fleet", _PAUSE, [self._pause], [milliseconds]))
+        self._later(self._eval("pause the fleet", PAUSE, [self._pause], [milliseconds]))
 
     def _later(self, work: Any) -> None:
         # Called where the caller cannot wait (also while it is being cancelled): the
@@ -278,3 +216,7 @@ class RedisLimiter:
     async def aclose(self) -> None:
         await self.flush()
         await self._redis.aclose()
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
