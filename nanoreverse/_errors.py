@@ -45,8 +45,13 @@ def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, A
 class NanoReverseError(Exception):
     """Base class of every error raised by nanoreverse.
 
-    ``preflight`` is True when the mistake was found before any network traffic (no
-    request made, no credit spent); every error answers it.
+    Args:
+        message: What went wrong, in words (never holding the API key).
+
+    Attributes:
+        message: The same text, without the decorations ``str(error)`` adds.
+        preflight: True when the mistake was found before any network traffic (no
+            request made, no credit spent); every error answers it.
 
     >>> try:
     ...     await client.analyze("notes.txt").text()                  # doctest: +SKIP
@@ -69,8 +74,10 @@ class NanoReverseError(Exception):
 class APIConnectionError(NanoReverseError):
     """The client could not connect, or the connection broke before the answer began.
 
-    ``request_sent`` is False when the request never fully left the machine
-    (the server cannot have done the work, so it was safe to retry).
+    Args:
+        message: What went wrong.
+        request_sent: False when the request never fully left the machine (the server
+            cannot have done the work, so it was safe to retry).
     """
 
     def __init__(self, message: str, *, request_sent: bool = True) -> None:
@@ -83,9 +90,13 @@ class APITimeoutError(APIConnectionError):
 
 
 class StreamInterruptedError(NanoReverseError):
-    """The answer began and then broke off; ``partial_text`` holds everything received.
+    """The answer began and then broke off.
 
     Never retried automatically: the server may already have charged the credit.
+
+    Args:
+        message: What happened.
+        partial_text: Everything received before it broke off.
     """
 
     def __init__(self, message: str, *, partial_text: str = "") -> None:
@@ -114,7 +125,24 @@ _CLASS_CODE: Any = object()
 
 
 class APIError(NanoReverseError):
-    """The API (or the client's preflight check standing in for it) refused the request."""
+    """The API (or the client's preflight check standing in for it) refused the request.
+
+    Each server ``errorCode`` has a subclass; an unknown code or an HTML error page gives
+    the subclass its HTTP status points to.
+
+    Args:
+        message: The server's message (the API key blanked out of it).
+        code: The server's ``errorCode`` (the subclass's own by default).
+        status: The HTTP status, or None for a refusal found in preflight.
+        preflight: True when found before sending anything.
+        body: The start of the answer's body, for diagnosis (the key blanked out).
+        retry_after: Seconds the server asked to wait (its ``Retry-After``), if it said.
+
+    >>> try:
+    ...     await client.analyze("https://youtu.be/x").text()          # doctest: +SKIP
+    ... except nr.APIError as error:
+    ...     print(error.code, error.status, error.preflight)
+    """
 
     default_code: str | None = None
 

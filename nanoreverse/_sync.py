@@ -104,8 +104,27 @@ def _call(portal: BlockingPortal, work: Callable[[], Awaitable[T]]) -> T:
 
 
 class Client:
-    """A client for code that is not async; takes the same arguments as ``AsyncClient``
-    (see there for each one), and each method blocks until its answer.
+    """A client for code that is not async; each method blocks until its answer.
+
+    It runs an ``AsyncClient`` on an event loop of its own in a background thread, so it
+    works the same in a script, a thread pool and a Jupyter notebook.
+
+    Args:
+        api_key: As ``AsyncClient``'s: the key, or None for ``NANOPHOTO_API_KEY``.
+        base_url: As ``AsyncClient``'s.
+        locale: As ``AsyncClient``'s.
+        max_retries: As ``AsyncClient``'s.
+        rate_limit: As ``AsyncClient``'s.
+        timeout: As ``AsyncClient``'s.
+        backoff: As ``AsyncClient``'s.
+        session: As ``AsyncClient``'s (a session made on the client's own loop only).
+        store: As ``AsyncClient``'s.
+        proxy: As ``AsyncClient``'s.
+        ssl: As ``AsyncClient``'s.
+        trust_env: As ``AsyncClient``'s.
+        on_request: As ``AsyncClient``'s; called on the client's thread.
+        on_response: As ``AsyncClient``'s; called on the client's thread.
+        clock: As ``AsyncClient``'s.
 
     >>> with nr.Client() as client:                       # doctest: +SKIP
     ...     for chunk in client.analyze("ad.mp4"):

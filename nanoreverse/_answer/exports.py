@@ -35,6 +35,11 @@ def to_srt(shots: Sequence[Shot], ranges: Ranges, *, note: str | None = None) ->
     """SubRip: one cue per shot. SubRip has no comments: a ``note`` (such as "made up by
     the emulator") opens the first cue's text, in brackets.
 
+    Args:
+        shots: The shots (``Analysis.shots``).
+        ranges: Each shot's (start, end) in seconds (``shot_ranges``).
+        note: A line to carry with the cues, or None.
+
     >>> print(to_srt([Shot(1, "Wide", "Static", "A car.")], [(0.0, 2.5)]))
     1
     00:00:00,000 --> 00:00:02,500
@@ -57,6 +62,11 @@ def _vtt_escape(text: str) -> str:
 def to_vtt(shots: Sequence[Shot], ranges: Ranges, *, note: str | None = None) -> str:
     """WebVTT: one cue per shot, its text escaped (``-->``, ``<`` and ``&`` are markup);
     a ``note`` goes in a NOTE block before the cues.
+
+    Args:
+        shots: The shots (``Analysis.shots``).
+        ranges: Each shot's (start, end) in seconds (``shot_ranges``).
+        note: A line for a NOTE block, or None.
 
     >>> print(to_vtt([Shot(1, description="A car.")], [(0.0, 2.5)], note="made up"))
     WEBVTT
@@ -111,7 +121,16 @@ def to_edl(
 ) -> str:
     """A CMX 3600 EDL (non-drop frame): one cut event per shot, source = record time,
     with the clip name and the shot's text as comments (what Resolve and Premiere read);
-    a ``note`` is a comment line before the events."""
+    a ``note`` is a comment line before the events.
+
+    Args:
+        title: The EDL's title.
+        clip: The clip name each event refers to (the video's file name).
+        shots: The shots (``Analysis.shots``).
+        ranges: Each shot's (start, end) in seconds (``shot_ranges``).
+        fps: The video's frame rate; times are counted in its frames.
+        note: A comment line before the events, or None.
+    """
     base = max(1, round(fps))  # 29.97 counts as 30 in non-drop timecode
     lines = [f"TITLE: {_edl_text(title)[:70]}", "FCM: NON-DROP FRAME"]
     lines += [f"* {_edl_text(note)}", ""] if note else [""]
@@ -136,7 +155,16 @@ def to_otio(
 ) -> Any:
     """An ``opentimelineio`` Timeline: one clip per shot on a video track, referring to
     the file (``target``, a URL) or to nothing for a link, the shot's text as metadata
-    (and a ``note`` in the timeline's). Needs the ``otio`` extra."""
+    (and a ``note`` in the timeline's). Needs the ``otio`` extra.
+
+    Args:
+        title: The timeline's name.
+        target: The video's URL (``file://…``), or None for a link.
+        shots: The shots (``Analysis.shots``).
+        ranges: Each shot's (start, end) in seconds (``shot_ranges``).
+        fps: The video's frame rate.
+        note: Kept in the timeline's metadata, or None.
+    """
     import opentimelineio as otio
 
     timeline = otio.schema.Timeline(name=title)

@@ -57,8 +57,17 @@ def seconds_words(seconds: float, locale: str = "en") -> str:
 class Shot:
     """One shot of the answer, whatever layout the model wrote it in.
 
-    ``cells`` keeps every title or label the answer used with its text, unknown ones too;
-    ``start``/``end`` are set when the answer gives time codes.
+    Attributes:
+        number: The shot's number (``S01``, ``镜头 3`` and ``#3`` are read as numbers).
+        framing: Shot size and angle ("Wide shot, eye level").
+        movement: Camera movement ("Slow dolly in").
+        description: What is seen.
+        audio: Music, sound effects and voice.
+        duration: The duration as written ("3s", "0:03–0:06", "3 秒").
+        cells: Every column title or label the answer used, with its text.
+        start: Seconds into the video where it starts, when the answer gives time codes.
+        end: Seconds into the video where it ends, likewise.
+        locale: The language of the answer it came from.
 
     >>> Shot(number=1, framing="Wide shot", duration="3s").duration_seconds
     3.0
@@ -133,6 +142,12 @@ class Analysis:
 
     When no shot list is found, ``shots`` is empty and the whole text is in ``summary``:
     parsing never raises and never loses text.
+
+    Attributes:
+        shots: The shots, in order, each once.
+        summary: Every line that is not part of a shot (headings, the summary, other tables).
+        markdown: The answer as it came.
+        locale: The language it is written in, one of ``nanoreverse.LOCALES``.
 
     >>> table = "| Shot | Duration | Camera |\\n|---|---|---|\\n| 1 | 3s | Pan |\\n"
     >>> nr.parse_analysis(table).shots[0].number

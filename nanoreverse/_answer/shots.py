@@ -96,6 +96,9 @@ def parse_analysis(markdown: str) -> Analysis:
     locales (see the guide on answers). When no shot list is found, ``shots`` is empty
     and the text is all in ``summary``.
 
+    Args:
+        markdown: The answer, whole (``await stream.text()``, ``result.markdown``).
+
     >>> analysis = parse_analysis("## Shot 1 | 0:00–0:03\\n- Camera: pan\\n\\n## Summary\\nA car.")
     >>> analysis.shots[0].duration_seconds, analysis.shots[0].movement, analysis.summary
     (3.0, 'pan', '## Summary\\nA car.')

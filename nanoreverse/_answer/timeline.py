@@ -17,6 +17,10 @@ def shot_ranges(
     A shot with no readable duration gets the average of the others. When the durations
     disagree with the video's real length, all are scaled to it (models' timings drift).
 
+    Args:
+        durations: Each shot's seconds (``Shot.duration_seconds``), None when unknown.
+        real_length: The video's real length in seconds, or None when unknown.
+
     >>> shot_ranges([2.0, 2.0], 8.0)
     [(0.0, 4.0), (4.0, 8.0)]
     """
@@ -39,6 +43,11 @@ def snap_to_cuts(
     """Move each boundary between two shots to the nearest real cut within ``tolerance``
     seconds; returns the new ranges and, per boundary, how far it moved (None: no cut
     near enough). Boundaries keep their order, and no cut serves two of them.
+
+    Args:
+        ranges: Each shot's (start, end) in seconds.
+        cuts: The times of the video's real cuts (found by PySceneDetect, say).
+        tolerance: How far a boundary may move, in seconds.
 
     >>> snap_to_cuts([(0.0, 2.2), (2.2, 5.0)], [2.0, 4.0], 0.5)
     ([(0.0, 2.0), (2.0, 5.0)], [-0.2])

@@ -15,7 +15,25 @@ from .._sources.kinds import SourceLike
 
 @dataclass
 class Result:
-    """What became of one video of a batch."""
+    """What became of one video of a batch.
+
+    Attributes:
+        source: The source as it was given.
+        index: Its place in the input, from 0.
+        locale: The answer's language.
+        markdown: The answer; when interrupted, the text received before it broke off.
+        error: Why it failed (None: it succeeded).
+        attempts: Requests made for it (0: refused in preflight, or from the store).
+        elapsed: Seconds from its start to its end.
+        rate_limit_wait: Seconds of that spent waiting for the rate limiter.
+        cached: No request was made for it: replayed from the store, or shared.
+        stopped: Ended by ``results.stop(now=True)`` before its answer was complete.
+        key: What names the answer in the client's store.
+        store_error: The store could not keep this paid answer (it is still here).
+
+    >>> async for result in results:                          # doctest: +SKIP
+    ...     print(result.source, result.ok, result.paid, len(result.analysis.shots))
+    """
 
     source: SourceLike
     index: int
@@ -55,7 +73,12 @@ class Result:
 
 @dataclass(frozen=True)
 class Queued:
-    """A source was taken from the input and is about to be analysed."""
+    """A source was taken from the input and is about to be analysed.
+
+    Attributes:
+        index: Its place in the input.
+        source: The source as given.
+    """
 
     index: int
     source: SourceLike
@@ -63,7 +86,13 @@ class Queued:
 
 @dataclass(frozen=True)
 class Started:
-    """A request for the source is going out (``attempt`` counts from 1)."""
+    """A request for the source is going out.
+
+    Attributes:
+        index: Its place in the input.
+        source: The source as given.
+        attempt: Which attempt, from 1.
+    """
 
     index: int
     source: SourceLike
@@ -72,7 +101,14 @@ class Started:
 
 @dataclass(frozen=True)
 class Retrying:
-    """The last attempt failed in a way that is safe to retry; the next one follows ``wait``."""
+    """The last attempt failed in a way that is safe to retry (nothing was charged).
+
+    Attributes:
+        index: Its place in the input.
+        source: The source as given.
+        error: Why the attempt failed (a 429, a 503, a request that never left).
+        wait: Seconds until the next attempt.
+    """
 
     index: int
     source: SourceLike
@@ -82,7 +118,13 @@ class Retrying:
 
 @dataclass(frozen=True)
 class RateLimited:
-    """The call waits for the client's rate limiter (``wait`` seconds, inf when unknown)."""
+    """The call waits for the client's rate limiter.
+
+    Attributes:
+        index: Its place in the input.
+        source: The source as given.
+        wait: Seconds it will wait (inf when unknown).
+    """
 
     index: int
     source: SourceLike
@@ -91,7 +133,13 @@ class RateLimited:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of a video's answer arrived."""
+    """A piece of a video's answer arrived (for live displays).
+
+    Attributes:
+        index: Its place in the input.
+        source: The source as given.
+        text: The piece of Markdown.
+    """
 
     index: int
     source: SourceLike
@@ -100,7 +148,11 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Finished:
-    """A video is done, well or not."""
+    """A video is done, well or not.
+
+    Attributes:
+        result: What became of it.
+    """
 
     result: Result
 
@@ -110,7 +162,19 @@ Event: TypeAlias = Queued | Started | Retrying | RateLimited | Chunk | Finished
 
 @dataclass
 class BatchStats:
-    """Running counts of a batch, for progress displays."""
+    """Running counts of a batch, for progress displays (``results.stats``).
+
+    Attributes:
+        queued: Sources taken from the input so far.
+        in_flight: Calls started and not finished.
+        succeeded: Videos with an answer.
+        failed: Videos that failed.
+        credits_spent: Calls that may have cost a credit (``nr.may_have_been_paid``).
+        rate_limit_wait_until: When the rate limiter's current wait ends (monotonic clock).
+        budget_exhausted: ``max_credits`` was reached: sources after it were not pulled.
+        stopped_by: The error about the key or the account that stopped the batch.
+        latencies: Recent calls' seconds, less their rate-limit waits (for ``eta``).
+    """
 
     queued: int = 0
     in_flight: int = 0

@@ -31,6 +31,13 @@ class Stamp:
     A store may remember a file's sha256 beside its stamp (``Store.remember_identity``),
     so that a file seen before is not read again while its stamp holds.
 
+    Attributes:
+        device: The file system's device number.
+        inode: The file's inode number.
+        size: Its size in bytes.
+        mtime_ns: When its content last changed.
+        ctime_ns: When it last changed in any way (a write always moves it).
+
     >>> nr.Stamp.of(os.stat("clip.mp4")).size               # doctest: +SKIP
     1048576
     """

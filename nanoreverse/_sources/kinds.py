@@ -29,6 +29,13 @@ from .urls import normalise_url, url_kind, video_url_problem, youtube_video_id
 class Upload:
     """A video to send inline: a file on disk (read in pieces) or bytes in memory.
 
+    Attributes:
+        size: Its size in bytes.
+        filename: The name sent as ``videoFileName``.
+        path: The file on disk, or None for bytes in memory.
+        data: The bytes in memory, or None for a file.
+        stamp: The file as preflight saw it; the upload stops if it differs by then.
+
     >>> (await nr.VideoFile("clip.mp4").prepare()).upload.size   # doctest: +SKIP
     1048576
     """
@@ -230,6 +237,10 @@ class VideoFile:
 class VideoBytes:
     """An MP4 video already in memory.
 
+    Attributes:
+        data: The MP4 file's bytes.
+        filename: The name sent with it.
+
     >>> VideoBytes(b"...", filename="clip.mp4").filename
     'clip.mp4'
     """
@@ -281,6 +292,9 @@ def as_source(value: SourceLike) -> Source:
 
     A YouTube link gives YouTube, another http(s) URL gives VideoURL, anything
     else is a local path (VideoFile).
+
+    Args:
+        value: A Source, a string or a path.
 
     >>> as_source("https://youtu.be/W-15-UmGP5s")
     YouTube(url='https://youtu.be/W-15-UmGP5s')

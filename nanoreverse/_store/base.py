@@ -61,7 +61,14 @@ Lookup = Hit | Claimed | Held
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """A finished answer, as listed by ``Store.answers`` (``finished_at``: Unix time).
+    """A finished answer, as listed by ``Store.answers``.
+
+    Attributes:
+        identity: What the video is (``sha256:…``, ``youtube:ID``, ``url:…``).
+        locale: The answer's language.
+        source: Where the video was: a file's absolute path, or the link.
+        markdown: The whole answer.
+        finished_at: When it was stored (Unix time).
 
     >>> async for answer in store.answers():            # doctest: +SKIP
     ...     print(answer.source, answer.locale, len(answer.markdown))

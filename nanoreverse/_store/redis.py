@@ -66,7 +66,10 @@ return 1
 class RedisStore(Store):
     """Analyses on a Redis server, shared by processes on several machines.
 
-    ``namespace`` prefixes every key name (after it comes a hash of the API key).
+    Args:
+        url: The Redis URL (``redis://host:6379/0``; a password in it is never shown).
+        namespace: Prefixes every key name (after it comes a hash of the API key).
+        lease: Seconds a claim holds others off without being renewed (its holder died).
 
     >>> client = nr.AsyncClient(store=nr.RedisStore("redis://cache:6379/0"))   # doctest: +SKIP
     """

@@ -111,6 +111,10 @@ def _key(key: StoreKey) -> tuple[str, str, str]:
 class SQLiteStore(Store):
     """Analyses in one SQLite file (WAL mode), safe for several processes on one machine.
 
+    Args:
+        path: The file (made, with its folder, when missing).
+        lease: Seconds a claim holds others off without being renewed (its holder died).
+
     >>> client = nr.AsyncClient(store=nr.SQLiteStore("analyses.sqlite"))   # doctest: +SKIP
     """
 

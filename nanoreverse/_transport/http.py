@@ -28,6 +28,13 @@ logger = logging.getLogger("nanoreverse")
 class RequestInfo:
     """What ``on_request`` sees of one attempt: never the key, never the video's bytes.
 
+    Attributes:
+        method: The HTTP method.
+        url: The endpoint's URL.
+        attempt: 1 for the first attempt of a call, 2 for its first retry, …
+        body_bytes: Size of the JSON body (for an upload, mostly the base64 of the file).
+        upload: Whether the body carries a file (else a link).
+
     >>> nr.AsyncClient(on_request=lambda r: print(r.method, r.url, r.attempt))  # doctest: +SKIP
     """
 
@@ -43,7 +50,18 @@ class RequestInfo:
 
 @dataclass(frozen=True)
 class ResponseInfo:
-    """What ``on_response`` sees when an attempt's answer begins, or the attempt fails."""
+    """What ``on_response`` sees when an attempt's answer begins, or the attempt fails.
+
+    Attributes:
+        request: The attempt, as ``on_request`` saw it.
+        status: The HTTP status; None when no answer came (connection failure, timeout).
+        seconds: From the start of the attempt (after the rate limiter) to the answer's
+            headers, or to the failure.
+        upload_seconds: Seconds the body took to send; None when it was not sent whole.
+        error: The error's type and errorCode when the attempt failed.
+
+    >>> nr.AsyncClient(on_response=lambda r: print(r.status, r.seconds))  # doctest: +SKIP
+    """
 
     request: RequestInfo
     #: The HTTP status; None when no answer came (connection failure, timeout).

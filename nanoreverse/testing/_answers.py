@@ -26,12 +26,21 @@ def duration_from_seed(seed: bytes) -> float:
 
 
 def shot_count(duration: float) -> int:
-    """One shot per 2.5 s of video, at least 1 and at most 12."""
+    """One shot per 2.5 s of video, at least 1 and at most 12.
+
+    Args:
+        duration: The video's length in seconds.
+    """
     return max(1, min(12, round(duration / 2.5)))
 
 
 def plan_shots(seed: bytes, duration: float) -> list[float]:
-    """Per-shot lengths (0.1 s steps) that add up to ``duration`` rounded to 0.1 s."""
+    """Per-shot lengths (0.1 s steps) that add up to ``duration`` rounded to 0.1 s.
+
+    Args:
+        seed: The video's sha256 (of its bytes, or of a link's canonical URL).
+        duration: The video's length in seconds.
+    """
     count = shot_count(duration)
     tenths = max(round(duration * 10), count)
     weights = [2 + seed[i % len(seed)] % 5 for i in range(count)]

