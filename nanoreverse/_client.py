@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from ._arguments import check_arguments
 from ._batch.events import Event
 from ._batch.results import BatchResults
 from ._batch.run import analyze_many as _analyze_many
@@ -119,19 +120,7 @@ class AsyncClient:
         on_response: ResponseHook | None = None,
         clock: Clock = REAL_CLOCK,
     ) -> None:
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
-        if not isinstance(clock, Clock):
-            raise TypeError(f"clock must be a Clock (e.g. testing.InstantClock), got {clock!r}")
-        if api_key is not None and not isinstance(api_key, str):
-            kind = type(api_key).__name__  # never the value: it may be a key
-            raise TypeError(f"api_key must be a str (or None to read {API_KEY_ENV}), got {kind}")
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise TypeError(
-                f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
-            )
-        if store is not None and not isinstance(store, Store):
-            raise TypeError(f"store must be a nr.Store (e.g. nr.SQLiteStore), got {store!r}")
+        check_arguments(max_retries, clock, api_key, session, store)
         timeout, backoff = as_timeout(timeout), as_backoff(backoff)
         rate_limit = as_rate_limit(rate_limit)
         # Read-only once built: each value is also baked into what acts on it (the session,

@@ -13,23 +13,17 @@ import re
 from dataclasses import dataclass, field
 
 from .columns import fields_of, map_titles
-from .durations import find_duration, time_span
-from .fields import add, guess, labelled, read_cell, read_line, read_segment
+from .durations import find_duration
+from .fields import add, read_cell, read_line, read_segment
 from .model import Shot
+from .openers import merge_into, opens_card, read_opener_piece
+from .shotlike import judge
 from .tables import continues_table, is_delimiter, may_be_header, rejoin_code_spans, split_row
-from .words import FRAMINGS, SUMMARY, is_placeholder, is_totals, opener_id, plain
+from .words import SUMMARY, is_placeholder, is_totals, opener_id, plain
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)\s*(markdown|md|text)?\s*$", re.I)
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _RULE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
-_NOT_SHOTS = re.compile(
-    r"character|role|name|location|place|term|abbreviation|meaning|tip|issue|problem|score|"
-    r"criteri|prop|costume|角色|人物|地点|地點|术语|術語|缩写|縮寫|含义|含義|评分|評分|问题|問題|建议|建議|"
-    r"道具|服装|キャラクター|場所|用語|略語|캐릭터|인물|장소|용어|personaje|lugar|término|personnage|"
-    r"lieu|terme|figur|begriff|personagem|termo|персонаж|место|термин|شخصية|مكان|مصطلح",
-    re.I,
-)
-_DESCRIPTIVE = ("framing", "movement", "description", "audio")
 
 
 @dataclass
@@ -109,9 +103,7 @@ class Reader:
 
     def _text(self, index: int, line: str) -> None:
         heading = _HEADING.match(line)
-        opened = (
-            opener_id(line) if (heading or _opens_card(line)) and not self.every_table else None
-        )
+        opened = opener_id(line) if (heading or opens_card(line)) and not self.every_table else None
         if opened is not None:
             self._close_block()
             self._open_block(index, opened, len(heading.group(1)) if heading else 0)
@@ -146,7 +138,7 @@ class Reader:
         ident, number, rest, _ = opened
         shot = Shot(number=number)
         for piece in re.split(r"\s*[|·•]\s*|\s+—\s+|\s+-\s+", rest):
-            _read_opener_piece(shot, piece)
+            read_opener_piece(shot, piece)
         unit = Unit(shot, "block", ident, index, index, section=len(self.boundaries))
         unit.level, unit.pending = level, bool(level)
         self.units.append(unit)
@@ -201,33 +193,7 @@ class Reader:
         if self.every_table:
             table.full = True
             return "shots"
-        for col, name in list(mapping.items()):  # a 镜头 column holding 特写 is the framing
-            text = plain(cells[col]) if col < len(cells) else ""
-            numberless = name == "number" and not re.search(r"\d", text)
-            if numberless and FRAMINGS.match(text) and "framing" not in mapping.values():
-                mapping[col] = "framing"
-        for col, text in enumerate(cells):
-            short = len(plain(text)) <= 30 and FRAMINGS.match(plain(text))
-            if short and col not in mapping and "framing" not in mapping.values():
-                mapping[col] = "framing"
-        names = set(mapping.values())
-        if "both" in names:
-            names |= {"framing", "movement"}
-        timed = {
-            n for col, n in mapping.items()
-            if n in ("duration", "time") and col < len(cells)
-            and (time_span(cells[col]) is not None or find_duration(cells[col]))
-        }  # fmt: skip
-        if "number" in names:
-            col = next(c for c, n in mapping.items() if n == "number")
-            if col >= len(cells) or not re.search(r"\d", cells[col]):
-                names.discard("number")
-        described = len(names & set(_DESCRIPTIVE))
-        strong = bool(timed) or "number" in names
-        vetoed = not timed and any(_NOT_SHOTS.search(plain(t)) for t in table.titles)
-        shotlike = not vetoed and (
-            (timed and described >= 1) or ("number" in names and described >= 2) or described >= 3
-        )
+        shotlike, full = judge(table.titles, mapping, cells)
         if block is not None and not shotlike and len(table.titles) == 2:
             return "fields"
         if not shotlike:
@@ -237,7 +203,7 @@ class Reader:
                 self._unblock(block)
             else:
                 self._close_block()
-        table.full = described >= 3 and strong
+        table.full = full
         return "shots"
 
     def _unblock(self, block: Unit) -> None:
@@ -275,7 +241,7 @@ class Reader:
         ident = plain(cells[number_col]) if number_col < len(cells) else ""
         previous = table.units[-1] if table.units else None
         if previous and ident and previous.ident == ident and not self.every_table:
-            _merge_into(previous.shot, shot, join=True)
+            merge_into(previous.shot, shot, join=True)
             previous.last = index
             return
         if previous:
@@ -300,68 +266,3 @@ class Reader:
 
 def _col(table: Table, name: str) -> int:
     return next(c for c, n in table.mapping.items() if n == name)
-
-
-def _opens_card(line: str) -> bool:
-    """A plain line opens a card when the id stands apart: "**Shot 1**", "Shot 1  Duration: …",
-    "1 | 0:00–0:03 | WS", "镜头 2：…"; not "Shot 3 is the best"."""
-    found = opener_id(line)
-    if found is None:
-        return False
-    if line.strip().startswith(("**", "__")) or not found[2]:
-        return True
-    gap = found[3]
-    return "  " in gap or bool(re.search(r"[|:·•—–(\[-]", gap + found[2][:1]))
-
-
-def _read_opener_piece(shot: Shot, piece: str) -> None:
-    """One piece of an opener line: a time range, a duration, a label, a title or a field."""
-    piece = piece.strip().strip("()（）[]")
-    if not piece:
-        return
-    found = find_duration(piece)
-    if found and len(plain(found)) >= len(plain(piece)) - 4:
-        span = time_span(found)
-        if span and span[1] is not None:
-            if shot.start is None:
-                shot.start, shot.end = span
-        else:
-            add(shot, "duration", found)
-        return
-    named = labelled(piece)
-    if named and named[1]:
-        read_segment(shot, piece, "")
-        return
-    if found:  # "Title (0:00–0:05)"
-        _read_opener_piece(shot, found)
-        piece = piece.replace(found, "")
-    text = plain(piece).strip(" ()（）[]-–—")
-    name = guess(shot, text) if text else ""
-    if name in ("framing", "movement"):
-        add(shot, name, text)
-    elif text and "title" not in shot.cells:
-        shot.cells["title"] = text
-    elif text:
-        add(shot, "description", text)
-
-
-def _merge_into(shot: Shot, more: Shot, join: bool) -> None:
-    """Fold ``more`` into ``shot``: rows of one shot (join: texts and durations add up),
-    or a detail block into its overview row (the row's empty fields are filled)."""
-    for name in ("framing", "movement", "description", "audio", "duration"):
-        extra = getattr(more, name)
-        current = getattr(shot, name)
-        if extra and extra != current:
-            if not current:
-                setattr(shot, name, extra)
-            elif join:
-                setattr(shot, name, f"{current}{' + ' if name == 'duration' else '; '}{extra}")
-    if more.start is not None and shot.start is None:
-        shot.start = more.start
-    if more.end is not None and (join or shot.end is None):
-        shot.end = more.end
-    for title, text in more.cells.items():
-        if title not in shot.cells:
-            shot.cells[title] = text
-        elif join and text and text != shot.cells[title]:
-            shot.cells[title] = f"{shot.cells[title]}; {text}"

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 from .columns import FIELDS
 from .model import MADE_UP, Analysis, Shot
-from .reader import Reader, Unit, _merge_into
+from .openers import merge_into
+from .reader import Reader, Unit
 from .tables import escape_cell
 from .words import detect_locale
 
@@ -48,7 +49,7 @@ def _resolve(reader: Reader) -> list[Unit]:
             and previous.ident == unit.ident
             and previous.section == unit.section
         ):
-            _merge_into(previous.shot, unit.shot, join=True)
+            merge_into(previous.shot, unit.shot, join=True)
             previous.last, previous.closed = unit.last, unit.closed
             continue
         number = unit.shot.number
@@ -60,7 +61,7 @@ def _resolve(reader: Reader) -> list[Unit]:
         row = rows.pop((unit.section, number), None) if number is not None else None
         if row is not None and row.table is not None:
             if not row.table.full:  # the fields of both, in the row's place
-                _merge_into(row.shot, unit.shot, join=False)
+                merge_into(row.shot, unit.shot, join=False)
             else:  # a full row says it all already: the block's text stays in the summary
                 reader.outside.extend(range(unit.first, unit.last + 1))
             continue

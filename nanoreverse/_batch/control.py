@@ -20,8 +20,8 @@ from .._sources.kinds import SourceLike
 from .events import Event
 
 
-class Call:
-    """One call of a batch, as :class:`Control` sees it: its cancel scope, and whether a
+class Running:
+    """One running call of a batch, as :class:`Control` sees it: its cancel scope, and whether a
     request of it is out (then stopping it may waste a credit)."""
 
     def __init__(self, control: Control) -> None:
@@ -49,7 +49,7 @@ class Control:
         #: results of the calls that were in flight.
         self.error: Exception | None = None
         self._now = False
-        self._calls: set[Call] = set()
+        self._calls: set[Running] = set()
         #: Contents whose call failed, by store key (see ``CallHooks.failed``).
         self.failed: dict[StoreKey, NanoReverseError] = {}
 
@@ -74,9 +74,9 @@ class Control:
                 call.scope.cancel()
 
     @contextmanager
-    def call(self) -> Iterator[Call]:
+    def call(self) -> Iterator[Running]:
         """One call's scope; the caller reads ``call.scope.cancelled_caught`` after it."""
-        call = Call(self)
+        call = Running(self)
         if self._now:
             call.scope.cancel()
         self._calls.add(call)

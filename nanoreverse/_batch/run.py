@@ -22,9 +22,7 @@ What may stop a batch, and what it costs:
 
 from __future__ import annotations
 
-import math
 import os
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sized
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,112 +34,18 @@ from .._config import check_locale
 from .._errors import (
     AuthenticationError,
     InsufficientCreditsError,
-    NanoReverseError,
-    StreamInterruptedError,
 )
-from .._keys import StoreKey
-from .._sources.kinds import Source, SourceLike, as_source
-from .._transport.stream import AnalysisStream, CallHooks
-from .control import Budget, Call, Control, Puller
+from .._sources.kinds import SourceLike
+from .control import Budget, Control, Puller
 from .events import (
     BatchStats,
-    Chunk,
     Event,
     Finished,
     Queued,
-    RateLimited,
     Result,
-    Retrying,
-    Started,
 )
+from .one import OpenStream, run_one
 from .results import BatchResults
-
-#: Opens one video's stream: ``(source, locale, hooks, refresh)``; the client's, in practice.
-OpenStream = Callable[[Source, str, CallHooks, bool], AnalysisStream]
-
-
-def _hooks(
-    index: int,
-    source: SourceLike,
-    stats: BatchStats,
-    listen: Callable[[Event], None] | None,
-    call: Call,
-    failed: dict[StoreKey, NanoReverseError],
-) -> CallHooks:
-    def rate_wait(wait: float) -> None:
-        if math.isfinite(wait):
-            stats.rate_limit_wait_until = time.monotonic() + wait
-        if listen is not None:
-            listen(RateLimited(index, source, wait))
-
-    def retry(error: NanoReverseError, wait: float) -> None:
-        call.on_retry()
-        if listen is not None:
-            listen(Retrying(index, source, error, wait))
-
-    hooks = CallHooks(on_rate_wait=rate_wait, on_retry=retry, on_send=call.on_send)
-    hooks.failed = failed
-    if listen is not None:  # events are built only for someone who listens
-        hooks.on_attempt = lambda n: listen(Started(index, source, n))
-    return hooks
-
-
-async def _run_one(
-    open_stream: OpenStream,
-    index: int,
-    source: SourceLike,
-    locale: str,
-    refresh: bool,
-    stats: BatchStats,
-    listen: Callable[[Event], None] | None,
-    control: Control,
-) -> Result | None:
-    """One video's Result; None when a stop ended it before any request of it was out."""
-    started = time.monotonic()
-    try:
-        resolved = as_source(source)
-    except TypeError as exc:  # not a video source at all: its own failed result
-        return Result(source, index, locale, error=exc)
-    error: BaseException | None = None
-    with control.call() as call:
-        hooks = _hooks(index, source, stats, listen, call, control.failed)
-        stream = open_stream(resolved, locale, hooks, refresh)
-        try:
-            async with stream:
-                async for chunk in stream:
-                    if listen is not None:
-                        listen(Chunk(index, source, chunk))
-        except NanoReverseError as exc:
-            error = exc
-    stopped = call.scope.cancelled_caught
-    if stopped:
-        if not call.sent and not stream.received_text:
-            return None
-        error = _stopped(stream)
-    return Result(
-        source=source,
-        index=index,
-        locale=stream.locale,
-        markdown=stream.received_text,
-        error=error,
-        attempts=stream.attempts,
-        elapsed=time.monotonic() - started,
-        rate_limit_wait=stream.rate_limit_wait,
-        cached=stream.cached,
-        stopped=stopped,
-        key=stream.key,
-        store_error=stream.store_error,
-    )
-
-
-def _stopped(stream: AnalysisStream) -> StreamInterruptedError:
-    text = stream.received_text
-    return StreamInterruptedError(
-        f"stopped on request after {len(text)} characters of the answer "
-        "(the request was sent, so the credit may be spent)",
-        partial_text=text,
-    )
-
 
 # About the key or the account, not the video: every later call would fail the same way.
 _ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditsError)
@@ -167,6 +71,46 @@ async def analyze_many(
 ) -> AsyncIterator[BatchResults]:
     """Analyse many videos, each through ``open_stream``; see :meth:`AsyncClient.analyze_many`
     (which hands its own stream opener, its locale and its rate limiter's estimate)."""
+    _check(sources, concurrency, max_credits)
+    check_locale(locale)
+    batch = _Batch(open_stream, sources, locale, concurrency, ordered, max_credits, on_event)
+    batch.refresh, batch.stop_on_account_error = refresh, stop_on_account_error
+    results = BatchResults(
+        estimate,
+        batch.receive,
+        batch.tokens,
+        ordered=ordered,
+        concurrency=concurrency,
+        stats=batch.stats,
+        control=batch.control,
+    )
+    raised: Exception | None = None
+    # As many as can be used at once start together (a list's length, or a first few of
+    # an iterator's); the rest start as sources are pulled.
+    eager = min(concurrency, len(sources) if isinstance(sources, Sized) else _EAGER)
+    async with batch.receive, anyio.create_task_group() as group:
+        batch.group = group
+        for _ in range(max(eager, 1)):
+            batch.spawn()
+        try:
+            yield results
+        except Exception as exc:
+            # Raised out here, after the task group, it is not wrapped in an ExceptionGroup.
+            raised = exc
+        finally:
+            group.cancel_scope.cancel()
+    if raised is not None:
+        raise raised
+    error = batch.control.take_error()
+    if error is not None:  # the consumer left before it was handed over
+        raise error
+
+
+def _check(
+    sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
+    concurrency: int,
+    max_credits: int | None,
+) -> None:
     if isinstance(sources, str | bytes | os.PathLike):
         raise TypeError(
             f"analyze_many takes many sources, got one ({type(sources).__name__}): pass a "
@@ -178,113 +122,104 @@ async def analyze_many(
         isinstance(max_credits, bool) or not isinstance(max_credits, int) or max_credits < 0
     ):
         raise ValueError(f"max_credits must be None or a whole number ≥ 0, got {max_credits!r}")
-    check_locale(locale)
 
-    stats = BatchStats()
-    control = Control()
-    listen = control.listener(on_event)
-    budget = Budget(max_credits)
-    puller = Puller(sources, control)
-    # A token is held from pulling a source until the consumer takes its result.
-    look_ahead = concurrency * (4 if ordered else 1)
-    tokens = anyio.Semaphore(look_ahead, fast_acquire=True)
-    # The tokens already bound what is pulled but not yet taken, so a buffer as large
-    # changes no bound; it spares each hand-over a rendezvous of the two tasks.
-    send, receive = anyio.create_memory_object_stream[Result](look_ahead)
 
-    async def next_source() -> tuple[int, SourceLike] | None:
+class _Batch:
+    """One batch's state and its workers: what pulls sources, runs calls and hands over
+    results (``analyze_many`` opens and closes it around the consumer)."""
+
+    refresh = False
+    stop_on_account_error = False
+
+    def __init__(
+        self,
+        open_stream: OpenStream,
+        sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
+        locale: str,
+        concurrency: int,
+        ordered: bool,
+        max_credits: int | None,
+        on_event: Callable[[Event], Any] | None,
+    ) -> None:
+        self.open_stream, self.locale, self.concurrency = open_stream, locale, concurrency
+        self.stats = BatchStats()
+        self.control = Control()
+        self.listen = self.control.listener(on_event)
+        self.budget = Budget(max_credits)
+        self.puller = Puller(sources, self.control)
+        # A token is held from pulling a source until the consumer takes its result.
+        look_ahead = concurrency * (4 if ordered else 1)
+        self.tokens = anyio.Semaphore(look_ahead, fast_acquire=True)
+        # The tokens already bound what is pulled but not yet taken, so a buffer as large
+        # changes no bound; it spares each hand-over a rendezvous of the two tasks.
+        self.send, self.receive = anyio.create_memory_object_stream[Result](look_ahead)
+        self.group: anyio.abc.TaskGroup | None = None
+        # The receiving end closes only after every worker has finished (a worker hands
+        # over results without awaiting, so it must never find that end already closed).
+        self._started = self._live = 0
+
+    def spawn(self) -> None:
+        """Start one more worker, up to ``concurrency``: a huge bound costs nothing beyond
+        the sources there are (it once meant one task per unit up front)."""
+        if self._started < self.concurrency:
+            assert self.group is not None
+            self._started += 1
+            self._live += 1
+            self.group.start_soon(self._run_worker, self.send.clone())
+
+    async def _run_worker(self, results: MemoryObjectSendStream[Result]) -> None:
+        try:
+            await self._work(results)
+        finally:
+            self._live -= 1
+            if self._live == 0:  # no worker left to start another: the results end here
+                self.send.close()
+
+    async def _next_source(self) -> tuple[int, SourceLike] | None:
         """The next source to analyse, its place held in the budget; None: start no more."""
-        if control.stopping or stats.stopped_by is not None:
+        if self.control.stopping or self.stats.stopped_by is not None:
             return None
-        if not await budget.reserve():
-            stats.budget_exhausted = True
+        if not await self.budget.reserve():
+            self.stats.budget_exhausted = True
             return None
-        item = None if control.stopping else await puller.next()
+        item = None if self.control.stopping else await self.puller.next()
         if item is None:
-            await budget.settle(paid=False)
+            await self.budget.settle(paid=False)
         return item
 
-    async def worker(results: MemoryObjectSendStream[Result]) -> None:
+    async def _work(self, results: MemoryObjectSendStream[Result]) -> None:
+        stats, listen = self.stats, self.listen
         async with results:
             while True:
-                await tokens.acquire()
-                item = await next_source()
+                await self.tokens.acquire()
+                item = await self._next_source()
                 if item is None:
-                    tokens.release()
+                    self.tokens.release()
                     return
-                spawn()  # a source was pulled: the next one may start beside it
+                self.spawn()  # a source was pulled: the next one may start beside it
                 index, source = item
                 stats.queued += 1
                 if listen is not None:
                     listen(Queued(index, source))
                 stats.in_flight += 1
                 try:
-                    result = await _run_one(
-                        open_stream, index, source, locale, refresh, stats, listen, control
-                    )
+                    result: Result | None = await run_one(
+                        self.open_stream, index, source, self.locale, self.refresh, stats,
+                        listen, self.control,
+                    )  # fmt: skip
                 except Exception as exc:
-                    control.fail(exc)
+                    self.control.fail(exc)
                     result = None
                 finally:
                     stats.in_flight -= 1
-                await budget.settle(paid=result is not None and result.paid)
+                await self.budget.settle(paid=result is not None and result.paid)
                 if result is None:
-                    tokens.release()
+                    self.tokens.release()
                     continue
                 stats.count(result)
-                if stop_on_account_error and isinstance(result.error, _ACCOUNT_ERRORS):
+                if self.stop_on_account_error and isinstance(result.error, _ACCOUNT_ERRORS):
                     stats.stopped_by = stats.stopped_by or result.error
                 if listen is not None:
                     listen(Finished(result))
                 # Never blocks: the buffer holds as many results as there are tokens.
                 results.send_nowait(result)
-
-    results = BatchResults(
-        estimate,
-        receive,
-        tokens,
-        ordered=ordered,
-        concurrency=concurrency,
-        stats=stats,
-        control=control,
-    )
-    raised: Exception | None = None
-    # The receiving end closes only after every worker has finished (a worker hands over
-    # results without awaiting, so it must never find that end already closed).
-    started = live = 0
-
-    def spawn() -> None:
-        # Workers start as sources are pulled, up to ``concurrency``: a huge bound costs
-        # nothing beyond the sources there are (it once meant one task per unit up front).
-        nonlocal started, live
-        if started < concurrency:
-            started, live = started + 1, live + 1
-            group.start_soon(run_worker, send.clone())
-
-    async def run_worker(results: MemoryObjectSendStream[Result]) -> None:
-        nonlocal live
-        try:
-            await worker(results)
-        finally:
-            live -= 1
-            if live == 0:  # no worker left to start another: the results end here
-                send.close()
-
-    # As many as can be used at once start together (a list's length, or a first few of
-    # an iterator's); the rest start as sources are pulled.
-    eager = min(concurrency, len(sources) if isinstance(sources, Sized) else _EAGER)
-    async with receive, anyio.create_task_group() as group:
-        for _ in range(max(eager, 1)):
-            spawn()
-        try:
-            yield results
-        except Exception as exc:
-            # Raised out here, after the task group, it is not wrapped in an ExceptionGroup.
-            raised = exc
-        finally:
-            group.cancel_scope.cancel()
-    if raised is not None:
-        raise raised
-    error = control.take_error()
-    if error is not None:  # the consumer left before it was handed over
-        raise error

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._clock import REAL_CLOCK
 from .._config import RateLimit
 from .._redis import RedisConnection
 from .scripts import ACQUIRE, ANSWER, PAUSE, RESTORE
@@ -113,7 +114,7 @@ class RedisLimiter:
                 on_wait(wait)
             # Look again when the oldest place frees (or the pause ends): measured, looking
             # every twentieth of a window cost up to 10 round trips per call for nothing.
-            await asyncio.sleep(wait)
+            await REAL_CLOCK.sleep(wait)  # Redis's time: the window is measured there
 
     def sent(self, slot: SharedSlot) -> None:
         """The request is fully sent: its place is dated from now (on the Redis clock)."""

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
+from .._clock import REAL_CLOCK
 from .._config import MAX_ANSWER_CHARS
 from .._errors import (
     APIError,
@@ -100,7 +101,9 @@ class Claim:
 
 async def _renew(store: Store, key: StoreKey, owner: str, holder: weakref.ref[object]) -> None:
     while True:
-        await asyncio.sleep(store.lease / 3)
+        # Real time, whatever the client's clock: the store measures the lease (a test's
+        # instant clock would make this loop renew without pause).
+        await REAL_CLOCK.sleep(store.lease / 3)
         if holder() is None:
             return
         try:
@@ -241,6 +244,6 @@ async def _wait_for_claim(store: Store, key: StoreKey, owner: str, refresh: bool
             return None
         assert isinstance(found, Held)
         # Another process is paying for it: its answer (or its lease's end) comes first.
-        await anyio.sleep(min(poll, max(found.retry_in, 0.0) + 0.001))
+        await REAL_CLOCK.sleep(min(poll, max(found.retry_in, 0.0) + 0.001))  # the store's time
         poll = min(poll * 1.5, _MAX_POLL)
         refresh = False  # whoever held it has just asked the API: their answer is fresh

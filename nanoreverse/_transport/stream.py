@@ -45,8 +45,11 @@ NO_HOOKS = CallHooks()
 
 @dataclass
 class CallRecord:
-    """What opening one call took. The client that makes the call creates it and alone
-    writes it; the stream only reads it (``stream.attempts`` …), and so does a batch."""
+    """How one call went, as it goes. The client creates one per call; the parts of the
+    call write their own fields, each one field: the retry loop ``attempts`` (``call.py``),
+    the request ``rate_limit_wait`` (``attempt.py``), the store ``key``, ``cached`` and
+    ``store_error`` (``_store/through.py``). The stream only reads it (``stream.attempts``
+    …), and so does a batch."""
 
     #: Requests made for this answer (1 when the first one succeeded; 0 when none was).
     attempts: int = 0
