@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import struct
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,3 +139,26 @@ def client_for(emulator: Emulator, store: nr.Store | None, **kwargs: object) -> 
         store=store,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, server: subprocess.Popen[bytes], what: str) -> None:
+    """Wait until ``server`` (a process just started) accepts connections on ``port``;
+    fails at once if it exits, with what it wrote on stderr."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if server.poll() is not None:
+                stderr = server.stderr.read().decode(errors="replace") if server.stderr else ""
+                raise AssertionError(f"{what} exited: {stderr}") from None
+            assert time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.1)

@@ -166,3 +166,23 @@ def test_an_emptied_store_takes_back_the_answers_in_the_folder_and_pays_nothing(
     assert again.returncode == 0, again.stderr
     assert "put back in the store, free" in " ".join(again.stderr.split())
     assert emulator_process.stats()["requests"] == paid + 1  # only the changed video
+
+
+def test_a_folder_from_the_first_release_with_its_manifest_pays_nothing_again(
+    emulator_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    # The first release kept a manifest.jsonl beside the outputs and no store. Its answers
+    # are taken back from the outputs themselves (the manifest names no store key a
+    # client of today can trust: it was written before keys were scoped by API key).
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(CLIPS[0], videos / "ad.mp4")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "ad.md").write_text("| Shot | Camera | Duration |\n|---|---|---|\n| 1 | Pan | 3s |\n")
+    entry = '{"key": "sha256:00", "locale": "en", "finished": "2026-11-20T10:00:00Z"}'
+    (out / "manifest.jsonl").write_text(entry + "\n")
+    done = analyze(emulator_process, str(videos), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert emulator_process.stats()["requests"] == 0
+    assert "| 1 | Pan | 3s |" in (out / "ad.md").read_text()

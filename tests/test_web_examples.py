@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,10 @@ import pytest
 
 from nanoreverse.testing import EmulatorProcess
 
-from .helpers import SECRET, YT
+from .helpers import SECRET, YT, free_port, wait_for_port
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(port: int, query: str, first: int | None = None) -> tuple[int, bytes]:
@@ -44,7 +37,7 @@ def _get(port: int, query: str, first: int | None = None) -> tuple[int, bytes]:
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int, EmulatorProcess]]:
     slow = ("--chars-per-second", "300", "--chunk-bytes", "32", "--rate-limit", "none")
     with EmulatorProcess("--api-key", SECRET, *slow) as emulator:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "NANOPHOTO_API_KEY": SECRET,
@@ -59,15 +52,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int, E
                        str(EXAMPLES), "--port", str(port), "--log-level", "warning"]  # fmt: skip
         server = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                    assert time.monotonic() < deadline, "the app did not start"
-                    time.sleep(0.1)
+            wait_for_port(port, server, f"the {request.param} app")
             yield port, emulator
         finally:
             server.terminate()
