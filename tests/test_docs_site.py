@@ -43,7 +43,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.communicate(timeout=10)  # also closes its stderr pipe
 
 
 def _open(browser: Any, url: str) -> tuple[Any, Any, list[str], list[str]]:
