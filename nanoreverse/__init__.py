@@ -36,6 +36,7 @@ if _typing.TYPE_CHECKING:
         Started,
     )
     from ._batch.results import BatchResults
+    from ._blocking import Results, Stream
     from ._client import AsyncClient
     from ._config import Backoff, RateLimit, Timeout
     from ._errors import (
@@ -85,7 +86,7 @@ if _typing.TYPE_CHECKING:
         StoreKey,
     )
     from ._store.plan import Plan
-    from ._sync import Client, Results, Stream
+    from ._sync import Client
     from ._transport.http import RequestInfo, ResponseInfo
     from ._transport.stream import AnalysisStream
 
@@ -246,11 +247,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "StoreKey",
         "StoredAnswer",
     ),
-    "._sync": (
-        "Client",
-        "Results",
-        "Stream",
-    ),
+    "._sync": ("Client",),
+    "._blocking": ("Results", "Stream"),
     "._transport.http": (
         "RequestInfo",
         "ResponseInfo",

@@ -44,25 +44,20 @@ from ._config import (
 from ._errors import (
     AuthenticationError,
 )
-from ._limits.local import make_limiter
+from ._limits.choice import make_limiter
 from ._loops import LoopGuard
 from ._sources.kinds import Prepared, Source, SourceLike, as_source
 from ._store import Store, scope_of
 from ._store.follow import InFlight
 from ._store.plan import Plan, plan_call
 from ._store.through import open_through_store
+from ._transport.answers import Answer
 from ._transport.attempt import Requester
-from ._transport.call import Caller
+from ._transport.caller import Caller
+from ._transport.calls import NO_HOOKS, Call, CallHooks, CallRecord
 from ._transport.http import Hook, HTTPSettings, ResponseHook
 from ._transport.retry import RetryPolicy
-from ._transport.stream import (
-    NO_HOOKS,
-    AnalysisStream,
-    Answer,
-    Call,
-    CallHooks,
-    CallRecord,
-)
+from ._transport.stream import AnalysisStream
 
 logger = logging.getLogger("nanoreverse")
 # A library speaks only where the application has set up logging.

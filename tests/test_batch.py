@@ -270,11 +270,11 @@ async def test_a_429_with_retry_after_pauses_every_worker() -> None:
 
 
 async def test_an_unknown_lower_limit_is_found_with_few_429s() -> None:
-    async with Emulator(rate_limit=nr.RateLimit(4, per=0.5), retry_after=None) as emu:
+    async with Emulator(rate_limit=nr.RateLimit(4, per=1.0), retry_after=None) as emu:
         async with nr.AsyncClient(
             emu.api_key,
             base_url=emu.base_url,
-            rate_limit=nr.RateLimit(100, per=0.5),
+            rate_limit=nr.RateLimit(100, per=1.0),
             backoff=nr.Backoff(initial=0.02, maximum=0.05, jitter=0),
         ) as client:
             results = await collect(client, links(24), concurrency=6)

@@ -97,7 +97,7 @@ LAYERS = [
     {"_transport"},
     {"_store"},
     {"_batch"},
-    {"_client", "_sync", "_arguments", "__init__"},
+    {"_client", "_sync", "_blocking", "_arguments", "__init__"},
 ]
 
 

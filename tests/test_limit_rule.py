@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._limits.local import RateLimiter, make_limiter
+from nanoreverse._limits.choice import RateLimiter, make_limiter
 
 
 @pytest.fixture(params=["local", "redis"])

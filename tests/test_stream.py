@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._transport.stream import AnalysisStream, HTTPAnswer
+from nanoreverse._transport.answers import HTTPAnswer
+from nanoreverse._transport.stream import AnalysisStream
 from nanoreverse.testing import Emulator, Fault
 
 from .helpers import YT

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from .._errors import NanoReverseError, StreamInterruptedError
 from .._keys import StoreKey
 from .._sources.kinds import Source, SourceLike, as_source
-from .._transport.stream import AnalysisStream, CallHooks
+from .._transport.calls import CallHooks
+from .._transport.stream import AnalysisStream
 from .control import Control, Running
 from .events import BatchStats, Chunk, Event, RateLimited, Result, Retrying, Started
 

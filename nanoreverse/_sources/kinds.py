@@ -11,17 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from .._config import MAX_UPLOAD_BYTES
 from .._errors import (
-    FileTooLargeError,
-    InvalidFormatError,
     InvalidInputError,
-    InvalidRequestError,
     InvalidVideoURLError,
     InvalidYouTubeURLError,
 )
+from .checks import (
+    check_mp4,
+    check_text,
+    check_tracks,
+    check_upload_size,
+    safe_filename,
+)
 from .fileio import NotRegularFile, Stamp, open_regular, read_into
-from .mp4 import find_moov, track_kinds
+from .mp4 import find_moov
 from .urls import normalise_url, url_kind, video_url_problem, youtube_video_id
 
 
@@ -61,53 +64,6 @@ class Prepared:
     upload: Upload | None = None
 
 
-def is_mp4_header(head: bytes) -> bool:
-    """An MP4 (ISO base media) file starts with a box whose type, at byte 4, is ``ftyp``."""
-    return len(head) >= 8 and head[4:8] == b"ftyp"
-
-
-def _check_upload_size(size: int, name: str) -> None:
-    if size == 0:
-        raise InvalidFormatError(f"{name} is empty; upload an MP4 video", preflight=True)
-    if size > MAX_UPLOAD_BYTES:
-        raise FileTooLargeError(
-            f"{name} is {size / 2**20:.1f} MiB ({size} bytes); the API accepts at most "
-            f"30 MiB ({MAX_UPLOAD_BYTES} bytes) per upload. Shorten or re-encode it, "
-            "or host it and pass the URL instead",
-            preflight=True,
-        )
-
-
-def _check_mp4(head: bytes, name: str) -> None:
-    if not is_mp4_header(head):
-        raise InvalidFormatError(
-            f"{name} is not an MP4 file (no 'ftyp' box at its start); only MP4 can be uploaded",
-            preflight=True,
-        )
-
-
-def _check_tracks(moov: bytes | None, name: str) -> None:
-    """An MP4 whose moov holds tracks, none of them video (a sound recording), is refused:
-    the service analyses pictures, and would take the credit to say so."""
-    kinds = track_kinds(moov) if moov is not None else set()
-    if kinds and "vide" not in kinds:
-        raise InvalidFormatError(
-            f"{name} has no video track (its tracks: {', '.join(sorted(kinds))}); the API "
-            "analyses video, so nothing was sent",
-            preflight=True,
-        )
-
-
-def _check_text(url: object, error: type[InvalidRequestError]) -> None:
-    if not isinstance(url, str):
-        raise error(f"the URL must be text, got {type(url).__name__}", preflight=True)
-
-
-def _safe_filename(name: str) -> str:
-    # A path from os.listdir may carry lone surrogates (undecodable bytes); JSON needs real text.
-    return name.encode("utf-8", "replace").decode("utf-8") or "video.mp4"
-
-
 @dataclass(frozen=True)
 class YouTube:
     """A YouTube video, by link.
@@ -134,7 +90,7 @@ class YouTube:
         return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
 
     async def prepare(self) -> Prepared:
-        _check_text(self.url, InvalidYouTubeURLError)
+        check_text(self.url, InvalidYouTubeURLError)
         canonical = self.canonical_url
         if canonical is None:
             raise InvalidYouTubeURLError(
@@ -170,7 +126,7 @@ class VideoURL:
         return normalise_url(self.url)
 
     async def prepare(self) -> Prepared:
-        _check_text(self.url, InvalidVideoURLError)
+        check_text(self.url, InvalidVideoURLError)
         problem = video_url_problem(self.url)
         if problem is not None:
             raise InvalidVideoURLError(f"{self.url!r}: {problem}", preflight=True)
@@ -215,15 +171,15 @@ class VideoFile:
             return bytes(buffer[:got])
 
         try:
-            _check_upload_size(info.st_size, name)
-            _check_mp4(await read_at(0, 12), name)
+            check_upload_size(info.st_size, name)
+            check_mp4(await read_at(0, 12), name)
             moov = await find_moov(read_at, info.st_size)
         except OSError as exc:
             raise InvalidInputError(f"cannot read {name}: {exc.strerror}", preflight=True) from None
         finally:
             os.close(fd)
-        _check_tracks(moov, name)
-        filename = _safe_filename(self.path.name)
+        check_tracks(moov, name)
+        filename = safe_filename(self.path.name)
         return Prepared(
             {"videoSource": "file", "videoFileName": filename},
             Upload(info.st_size, filename, path=self.path, stamp=Stamp.of(info)),
@@ -259,15 +215,15 @@ class VideoBytes:
                 f"VideoBytes' filename must be text, got {type(self.filename).__name__}",
                 preflight=True,
             )
-        _check_upload_size(len(self.data), self.filename)
-        _check_mp4(self.data[:12], self.filename)
+        check_upload_size(len(self.data), self.filename)
+        check_mp4(self.data[:12], self.filename)
         view = memoryview(self.data).cast("B")
 
         async def read_at(offset: int, length: int) -> bytes:
             return bytes(view[offset : offset + length])
 
-        _check_tracks(await find_moov(read_at, len(view)), self.filename)
-        filename = _safe_filename(self.filename)
+        check_tracks(await find_moov(read_at, len(view)), self.filename)
+        filename = safe_filename(self.filename)
         return Prepared(
             {"videoSource": "file", "videoFileName": filename},
             Upload(size=len(self.data), filename=filename, data=self.data),

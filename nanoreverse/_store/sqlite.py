@@ -43,53 +43,12 @@ from .base import (
     storable,
 )
 from .machine import boot_id, machine_now
+from .schema import all_rows, migrate, one
 
 T = TypeVar("T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
-    markdown TEXT NOT NULL, source TEXT NOT NULL, finished_at REAL NOT NULL,
-    finished_by TEXT NOT NULL,
-    PRIMARY KEY (scope, identity, locale));
-CREATE TABLE IF NOT EXISTS claims (
-    scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
-    owner TEXT NOT NULL, expires_at REAL NOT NULL, boot TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (scope, identity, locale));
-CREATE TABLE IF NOT EXISTS attempts (
-    scope TEXT NOT NULL, identity TEXT NOT NULL, locale TEXT NOT NULL,
-    source TEXT NOT NULL, code TEXT, message TEXT NOT NULL, partial TEXT NOT NULL,
-    at REAL NOT NULL, owner TEXT NOT NULL);
--- What each local file is (its sha256), while it keeps the stamp ("dev:ino:size:mtime:ctime").
-CREATE TABLE IF NOT EXISTS identities (
-    path BLOB PRIMARY KEY, stamp TEXT NOT NULL, identity TEXT NOT NULL);
--- Storing an answer, or logging an attempt, ends its owner's claim in the same statement.
-CREATE TRIGGER IF NOT EXISTS answer_ends_claim AFTER INSERT ON answers BEGIN
-    DELETE FROM claims WHERE scope = NEW.scope AND identity = NEW.identity
-        AND locale = NEW.locale AND owner = NEW.finished_by;
-END;
-CREATE TRIGGER IF NOT EXISTS attempt_ends_claim AFTER INSERT ON attempts BEGIN
-    DELETE FROM claims WHERE scope = NEW.scope AND identity = NEW.identity
-        AND locale = NEW.locale AND owner = NEW.owner;
-END;
-"""
-
 # One statement, so atomic with no transaction around it: the claim is taken when no
 # answer is stored (unless refreshing) and no one else holds a live claim.
-#: The schema this code writes, kept in ``PRAGMA user_version``. Released ones: 1 (the
-#: first store: no ``finished_by``, no ``attempts.owner``), 2 (claims ended by triggers),
-#: 3 (``identities``), 4 (``claims.boot``: leases on the machine's monotonic clock; an
-#: older claim, timed by the wall clock, counts as expired). Files made before the
-#: version was kept read 0 and are told apart by their columns.
-SCHEMA_VERSION = 4
-
-# Columns added since schema 1, each with the value an older row gets.
-_ADDED_COLUMNS = (
-    ("answers", "finished_by", "TEXT NOT NULL DEFAULT ''"),
-    ("attempts", "owner", "TEXT NOT NULL DEFAULT ''"),
-    ("claims", "boot", "TEXT NOT NULL DEFAULT ''"),
-)
-
 # Named placeholders with a dict: Python 3.14 refuses a sequence bound to numbered ones.
 _CLAIM = """
 INSERT INTO claims SELECT :scope, :identity, :locale, :owner, :expires, :boot
@@ -151,7 +110,7 @@ class SQLiteStore(Store):
             await db.execute("PRAGMA busy_timeout = 30000")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
-            await _migrate(db, self.path)
+            await migrate(db, self.path)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await db.close()
@@ -179,13 +138,13 @@ class SQLiteStore(Store):
                 "now": now,
                 "boot": boot,
             }
-            if await _one(db, _CLAIM, claim) is not None:
+            if await one(db, _CLAIM, claim) is not None:
                 return Claimed()
             answer = f"SELECT markdown FROM answers WHERE {_KEY}"
-            if not refresh and (found := await _one(db, answer, _key(key))) is not None:
+            if not refresh and (found := await one(db, answer, _key(key))) is not None:
                 return Hit(found[0])
             expiry = f"SELECT expires_at FROM claims WHERE {_KEY} AND boot = ?"
-            held = await _one(db, expiry, (*_key(key), boot))
+            held = await one(db, expiry, (*_key(key), boot))
             return Held(min(max(held[0] - now, 0.0), self.lease) if held is not None else 0.0)
 
         return await self._run("look up an analysis", work)
@@ -222,10 +181,10 @@ class SQLiteStore(Store):
 
     async def status(self, key: StoreKey) -> Literal["stored", "claimed"] | None:
         async def work(db: aiosqlite.Connection) -> Literal["stored", "claimed"] | None:
-            if await _one(db, f"SELECT 1 FROM answers WHERE {_KEY}", _key(key)):
+            if await one(db, f"SELECT 1 FROM answers WHERE {_KEY}", _key(key)):
                 return "stored"
             live = f"SELECT 1 FROM claims WHERE {_KEY} AND boot = ? AND expires_at > ?"
-            if await _one(db, live, (*_key(key), boot_id(), machine_now())):
+            if await one(db, live, (*_key(key), boot_id(), machine_now())):
                 return "claimed"
             return None
 
@@ -236,21 +195,21 @@ class SQLiteStore(Store):
             "SELECT identity, locale, source, markdown, finished_at FROM answers "
             "WHERE ? IS NULL OR scope = ? ORDER BY source, locale"
         )
-        rows = await self._run("list answers", lambda db: _all(db, query, (scope, scope)))
+        rows = await self._run("list answers", lambda db: all_rows(db, query, (scope, scope)))
         for row in rows:
             yield StoredAnswer(*row)
 
     async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
         """The failed or interrupted attempts logged for a key: (code, message, partial)."""
         query = f"SELECT code, message, partial FROM attempts WHERE {_KEY} ORDER BY at"
-        rows = await self._run("list attempts", lambda db: _all(db, query, _key(key)))
+        rows = await self._run("list attempts", lambda db: all_rows(db, query, _key(key)))
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def recall_identity(self, path: Path, stamp: Stamp) -> str | None:
         """What the file at ``path`` was named when it had this very stamp, if remembered."""
         query = "SELECT identity FROM identities WHERE path = ? AND stamp = ?"
         parameters = (os.fsencode(path), stamp.state())
-        found = await self._run("look up a file", lambda db: _one(db, query, parameters))
+        found = await self._run("look up a file", lambda db: one(db, query, parameters))
         return None if found is None else str(found[0])
 
     async def remember_identity(self, path: Path, stamp: Stamp, identity: str) -> None:
@@ -269,41 +228,3 @@ class SQLiteStore(Store):
         if db is not None:
             with anyio.CancelScope(shield=True):
                 await db.close()
-
-
-async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
-    """Bring a store file of any released schema up to ``SCHEMA_VERSION``, once, under
-    SQLite's write lock (two processes opening an old file at once migrate it once)."""
-    found = await _one(db, "PRAGMA user_version", ())
-    if found is not None and found[0] == SCHEMA_VERSION:
-        return
-    if found is not None and found[0] > SCHEMA_VERSION:
-        raise StoreError(
-            f"the store {path} was written by a newer nanoreverse (schema {found[0]}; this "
-            f"one knows {SCHEMA_VERSION}): upgrade, or use another --store"
-        )
-    await db.execute("BEGIN IMMEDIATE")
-    try:
-        for table, column, kind in _ADDED_COLUMNS:
-            columns = {row[1] for row in await _all(db, f"PRAGMA table_info({table})", ())}
-            if columns and column not in columns:
-                await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        await db.execute("COMMIT")
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
-    await db.executescript(_SCHEMA)  # what is missing (every statement is IF NOT EXISTS)
-    await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-Parameters = tuple[object, ...] | dict[str, object]
-
-
-async def _one(db: aiosqlite.Connection, query: str, parameters: Parameters) -> sqlite3.Row | None:
-    rows = await _all(db, query, parameters)
-    return rows[0] if rows else None
-
-
-async def _all(db: aiosqlite.Connection, query: str, parameters: Parameters) -> list[sqlite3.Row]:
-    # One trip to aiosqlite's thread per statement (execute, then fetch, would be two).
-    return list(await db.execute_fetchall(query, parameters))

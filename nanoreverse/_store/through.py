@@ -35,15 +35,10 @@ from .._errors import (
     StreamInterruptedError,
 )
 from .._sources.kinds import VideoFile, as_source
+from .._transport.answers import Answer, ReplayedAnswer
+from .._transport.calls import Call, CallHooks, CallRecord
 from .._transport.errors import FAILURES, answer_error
-from .._transport.stream import (
-    Answer,
-    Call,
-    CallHooks,
-    CallRecord,
-    ReplayedAnswer,
-    too_long,
-)
+from .._transport.stream import too_long
 from . import Claimed, Held, Hit, Store, StoreKey
 from .follow import Follower, InFlight, Shared
 from .identity import identify

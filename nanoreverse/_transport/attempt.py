@@ -12,12 +12,13 @@ import aiohttp
 
 from .._config import ENDPOINT, Timeout, __version__
 from .._errors import APIError, error_from_response
-from .._limits.local import RateLimiter
+from .._limits.choice import RateLimiter
 from .._sources.kinds import Prepared
+from .answers import HTTPAnswer
 from .body import RequestBody
+from .calls import CallHooks, CallRecord
 from .errors import FAILURES, describe, error_from, is_error_object, read_head, request_error
 from .http import Hook, RequestInfo, ResponseHook, Watch, check_hook
-from .stream import CallHooks, CallRecord, HTTPAnswer
 
 
 class Requester:

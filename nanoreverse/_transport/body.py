@@ -31,6 +31,7 @@ from aiohttp.payload import Payload
 from .._errors import APIConnectionError, APITimeoutError, InvalidInputError
 from .._sources.fileio import Stamp, open_regular, read_into
 from .._sources.kinds import Prepared, Upload
+from .watchdog import Watchdog, retrieve_drain_error
 
 _fast_b64encode: Callable[[bytes | memoryview], bytes] | None
 try:  # SIMD base64, ten times binascii or more; the output is byte for byte the same
@@ -62,49 +63,6 @@ def _json_fields(fields: dict[str, str]) -> bytes:
 def encoded_length(size: int) -> int:
     """Length of the base64 text of ``size`` bytes."""
     return 4 * ((size + 2) // 3)
-
-
-class _Watchdog:
-    """Cancels the task it runs in when no progress is reported for ``timeout`` seconds.
-
-    One timer per upload, moved only when it fires: a cancel scope around every piece
-    cost more CPU than reading and encoding the piece (measured: 40 µs each).
-    """
-
-    def __init__(self, timeout: float | None) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._last = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[object] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def __enter__(self) -> _Watchdog:
-        if self.timeout is not None:
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.current_task()
-            self._last = self._loop.time()
-            self._timer = self._loop.call_at(self._last + self.timeout, self._check)
-        return self
-
-    def progressed(self) -> None:
-        if self._loop is not None:
-            self._last = self._loop.time()
-
-    def _check(self) -> None:
-        assert self.timeout is not None and self._loop is not None and self._task is not None
-        due = self._last + self.timeout
-        if self._loop.time() < due:
-            self._timer = self._loop.call_at(due, self._check)
-            return
-        self.fired = True
-        self._task.cancel()
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        if self.fired and self._task is not None and hasattr(self._task, "uncancel"):
-            self._task.uncancel()  # our own cancellation, turned into an error
 
 
 _poller = select.poll()  # one for all: only the event loop's thread calls peer_closed
@@ -174,7 +132,7 @@ class RequestBody(Payload):
         self.error: Exception | None = None
         self._on_sent = on_sent
         self._write_timeout = write_timeout
-        self._watchdog = _Watchdog(None)
+        self._watchdog = Watchdog(None)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
         if self._upload is None:
@@ -187,7 +145,7 @@ class RequestBody(Payload):
             self._on_sent()
 
     async def _write_upload(self, writer: AbstractStreamWriter, upload: Upload) -> None:
-        with _Watchdog(self._write_timeout) as watchdog:
+        with Watchdog(self._write_timeout) as watchdog:
             self._watchdog = watchdog
             try:
                 await self._send(writer, self._head)
@@ -196,7 +154,7 @@ class RequestBody(Payload):
             except asyncio.CancelledError:
                 if not watchdog.fired:
                     raise
-                _retrieve_drain_error(writer)
+                retrieve_drain_error(writer)
                 self.error = APITimeoutError(
                     f"the server accepted no byte of the upload for {self._write_timeout} s "
                     "(Timeout.write); the request was not complete, so nothing was charged",
@@ -291,14 +249,3 @@ class RequestBody(Payload):
 
     def __repr__(self) -> str:
         return f"<RequestBody {self._size} bytes>"
-
-
-def _retrieve_drain_error(writer: AbstractStreamWriter) -> None:
-    """Stop aiohttp < 3.14 logging "Future exception was never retrieved" after a write
-    timeout: it shields the future its writer waits on (aio-libs/aiohttp#12281, fixed
-    upstream in #12307), so when the cancelled upload's connection is then lost, the
-    future gets a ``ConnectionError`` nobody reads. The error is ours to report already.
-    """
-    waiter = getattr(getattr(writer, "protocol", None), "_drain_waiter", None)
-    if isinstance(waiter, asyncio.Future):
-        waiter.add_done_callback(lambda done: done.cancelled() or done.exception())

@@ -7,134 +7,22 @@ the layer below are turned into ours here, once.
 
 from __future__ import annotations
 
-import codecs
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
-
-import aiohttp
 
 from .._answer.shots import Analysis, Shot, ShotParser, parse_analysis
 from .._config import MAX_ANSWER_CHARS
 from .._errors import NanoReverseError, StreamInterruptedError
 from .._keys import StoreKey
-from .._sources.kinds import Prepared
+from .answers import Answer
+from .calls import CallRecord
 from .errors import FAILURES, answer_error
 
 logger = logging.getLogger("nanoreverse")
 
-
-@dataclass
-class CallHooks:
-    """What a batch wants to hear about one call while it is being opened."""
-
-    on_attempt: Callable[[int], None] | None = None
-    on_retry: Callable[[NanoReverseError, float], None] | None = None
-    on_rate_wait: Callable[[float], None] | None = None
-    #: A request is about to go out (the rate limiter let it through).
-    on_send: Callable[[], None] | None = None
-    #: The batch's contents whose call failed: a later path of one of them is given the
-    #: same error and sends nothing (one content, one call per batch).
-    failed: dict[StoreKey, NanoReverseError] | None = None
-
-
-NO_HOOKS = CallHooks()
-
-
-@dataclass
-class CallRecord:
-    """How one call went, as it goes. The client creates one per call; the parts of the
-    call write their own fields, each one field: the retry loop ``attempts`` (``call.py``),
-    the request ``rate_limit_wait`` (``attempt.py``), the store ``key``, ``cached`` and
-    ``store_error`` (``_store/through.py``). The stream only reads it (``stream.attempts``
-    …), and so does a batch."""
-
-    #: Requests made for this answer (1 when the first one succeeded; 0 when none was).
-    attempts: int = 0
-    #: Seconds spent waiting for the client's rate limiter.
-    rate_limit_wait: float = 0.0
-    #: No request was made: the answer was replayed from the store, or followed live.
-    cached: bool = False
-    #: What names the answer in the client's store (None: no store).
-    key: StoreKey | None = None
-    #: The store could not keep this call's paid answer (a later call may pay again).
-    store_error: NanoReverseError | None = None
-
-
-class Answer(Protocol):
-    """Where a stream's text comes from."""
-
-    async def read(self) -> str:
-        """The next piece of text; ``""`` at the end."""
-
-    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
-        """Release what the answer holds; ``complete``: it was read to its end.
-
-        Called also when the reader is being cancelled: a close that awaits must shield
-        itself (a claim on the store must be settled), one that does not costs no scope."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call as the client opens it: what to send, and where it records how it went."""
-
-    source: object
-    locale: str
-    prepared: Prepared
-    record: CallRecord
-
-
 #: Opens the answer; called once, when the stream is first entered or read.
 Opener = Callable[[], Awaitable[Answer]]
-
-
-class HTTPAnswer:
-    """The streamed body of a 200 answer, decoded incrementally as UTF-8."""
-
-    def __init__(self, response: aiohttp.ClientResponse, *, prefix: bytes = b"") -> None:
-        self._response = response
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._prefix = prefix  # bytes already read to look at the answer
-        self._eof = False
-
-    async def read(self) -> str:
-        while not self._eof:
-            data, self._prefix = self._prefix or await self._response.content.readany(), b""
-            if not data:
-                self._eof = True
-                return str(self._decoder.decode(b"", True))
-            text = str(self._decoder.decode(data))
-            if text:  # a piece may hold only part of a character
-                return text
-        return ""
-
-    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
-        if self._response.content.at_eof():
-            self._response.release()
-            return
-        self._response.close()
-        if error is None:  # the reader stopped early: say what was dropped, never silently
-            logger.info(
-                "an answer was left unread after %d characters and dropped (a store would "
-                "have read it to its end and kept it)",
-                len(text),
-            )
-
-
-class ReplayedAnswer:
-    """An answer read back from the store: the whole text at once, no request made."""
-
-    def __init__(self, markdown: str) -> None:
-        self._markdown: str | None = markdown
-
-    async def read(self) -> str:
-        text, self._markdown = self._markdown or "", None
-        return text
-
-    async def close(self, *, complete: bool, text: str, error: BaseException | None) -> None:
-        self._markdown = None
 
 
 def too_long(received: str, limit: int = MAX_ANSWER_CHARS) -> StreamInterruptedError:

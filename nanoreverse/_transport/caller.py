@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 
 from .._errors import NanoReverseError
-from .._limits.local import RateLimiter
+from .._limits.choice import RateLimiter
+from .answers import HTTPAnswer
 from .attempt import Requester
+from .calls import Call, CallHooks
 from .errors import describe
 from .retry import RetryPolicy, is_refusal
-from .stream import Call, CallHooks, HTTPAnswer
 
 logger = logging.getLogger("nanoreverse")
 

@@ -1,0 +1,58 @@
+"""What one call carries through the layers: its source as preflight left it, the record
+of how it goes, and the hooks a batch listens with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .._errors import NanoReverseError
+from .._keys import StoreKey
+from .._sources.kinds import Prepared
+
+
+@dataclass
+class CallHooks:
+    """What a batch wants to hear about one call while it is being opened."""
+
+    on_attempt: Callable[[int], None] | None = None
+    on_retry: Callable[[NanoReverseError, float], None] | None = None
+    on_rate_wait: Callable[[float], None] | None = None
+    #: A request is about to go out (the rate limiter let it through).
+    on_send: Callable[[], None] | None = None
+    #: The batch's contents whose call failed: a later path of one of them is given the
+    #: same error and sends nothing (one content, one call per batch).
+    failed: dict[StoreKey, NanoReverseError] | None = None
+
+
+NO_HOOKS = CallHooks()
+
+
+@dataclass
+class CallRecord:
+    """How one call went, as it goes. The client creates one per call; the parts of the
+    call write their own fields, each one field: the retry loop ``attempts`` (``call.py``),
+    the request ``rate_limit_wait`` (``attempt.py``), the store ``key``, ``cached`` and
+    ``store_error`` (``_store/through.py``). The stream only reads it (``stream.attempts``
+    …), and so does a batch."""
+
+    #: Requests made for this answer (1 when the first one succeeded; 0 when none was).
+    attempts: int = 0
+    #: Seconds spent waiting for the client's rate limiter.
+    rate_limit_wait: float = 0.0
+    #: No request was made: the answer was replayed from the store, or followed live.
+    cached: bool = False
+    #: What names the answer in the client's store (None: no store).
+    key: StoreKey | None = None
+    #: The store could not keep this call's paid answer (a later call may pay again).
+    store_error: NanoReverseError | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call as the client opens it: what to send, and where it records how it went."""
+
+    source: object
+    locale: str
+    prepared: Prepared
+    record: CallRecord
