@@ -110,7 +110,7 @@ def parse_analysis(markdown: str) -> Analysis:
 def _parse(markdown: str, every_table: bool = False) -> Analysis:
     lines = markdown.split("\n")
     units, reader = _read(lines, True, every_table)
-    locale = _locale(lines, units)
+    locale = units[0].shot.locale if units else "en"  # _read worked it out once
     return Analysis([u.shot for u in units], _summary(lines, reader), markdown, locale)
 
 
