@@ -127,6 +127,7 @@ class AsyncClient:
         self._max_retries = max_retries
         self._timeout_config = timeout
         self._backoff = backoff
+        self._clock = clock
         self._retry = RetryPolicy(max_retries, backoff, sleep=clock.sleep)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         self._http = HTTPSettings(proxy, ssl, trust_env)
@@ -263,7 +264,7 @@ class AsyncClient:
         async def opener() -> Answer:
             self._loop.check()
             prepared = await self._prepare(source)
-            call = Call(source, chosen, prepared, record)
+            call = Call(source, chosen, prepared, record, self._clock)
 
             async def send() -> Answer:
                 return await self._caller.send(call, hooks or NO_HOOKS)

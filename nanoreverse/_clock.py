@@ -15,7 +15,7 @@ import anyio
 
 
 class Clock:
-    """The real clock: ``time.monotonic`` and ``anyio.sleep``.
+    """The real clock: ``time.monotonic``, ``time.time_ns`` and ``anyio.sleep``.
 
     >>> Clock().now() > 0
     True
@@ -27,6 +27,10 @@ class Clock:
     def now(self) -> float:
         """Seconds on a monotonic clock."""
         return time.monotonic()
+
+    def wall_ns(self) -> int:
+        """The time of day, in nanoseconds since the epoch (file times are on this clock)."""
+        return time.time_ns()
 
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds``."""

@@ -131,11 +131,11 @@ def make_colour_clip(path: Path, *, fps: int = 10, size: tuple[int, int] = (160,
 
 def client_for(emulator: Emulator, store: nr.Store | None, **kwargs: object) -> nr.AsyncClient:
     """A client of the in-process emulator through ``store``: no limit, no real waits."""
+    kwargs.setdefault("clock", InstantClock())
     return nr.AsyncClient(
         emulator.api_key,
         base_url=emulator.base_url,
         rate_limit=None,
-        clock=InstantClock(),
         store=store,
         **kwargs,  # type: ignore[arg-type]
     )

@@ -72,7 +72,10 @@ def max_started_in_any_window(emu: Emulator, per: float) -> int:
 def test_four_processes_keep_to_the_limit_with_no_429(
     emu: Emulator, redis_url: str, tmp_path: Path
 ) -> None:
-    finish(fleet(emu, redis_url, tmp_path, processes=4, calls=15, rate="20/1"))
+    # The fleet keeps to 20 a window; told a window a tenth longer than the server's, as
+    # the learning test is: under a loaded CI the in-thread emulator dates requests tens of
+    # ms late, past the limiter's margin, and a window's edge then met 8 refusals.
+    finish(fleet(emu, redis_url, tmp_path, processes=4, calls=15, rate="20/1.1"))
     starts = [(round(r.started, 3), r.status) for r in emu.requests]
     assert emu.statuses() == {200: 60}, starts
     assert max_started_in_any_window(emu, 1.0) <= 20, starts

@@ -6,16 +6,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 import nanoreverse as nr
+from nanoreverse._clock import REAL_CLOCK, Clock
 from nanoreverse._sources.fileio import Stamp
 from nanoreverse._store import identity as _identity
 from nanoreverse._store.identity import identify
-from nanoreverse.testing import Emulator
+from nanoreverse.testing import Emulator, InstantClock
 
 from .helpers import CLIPS, client_for
 
@@ -34,11 +34,10 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return seen
 
 
-@pytest.fixture
-def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files made by the test count as settled: the clock ctimes are judged by runs a minute
-    ahead (rather than the test waiting out ``SETTLED_NS``)."""
-    monkeypatch.setattr(_identity, "wall_ns", lambda: time.time_ns() + 60 * 10**9)
+def later() -> InstantClock:
+    """A client clock a minute ahead: files made by the test count as settled, as they
+    would for a run a minute later (rather than the test waiting out ``SETTLED_NS``)."""
+    return InstantClock(ahead=60)
 
 
 def copy_of(clip: Path, folder: Path) -> Path:
@@ -49,18 +48,18 @@ def sha256_of(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def name(path: Path, store: nr.Store) -> str:
-    return await identify(await nr.VideoFile(path).prepare(), memo=store)
+async def name(path: Path, store: nr.Store, clock: Clock | None = None) -> str:
+    prepared = await nr.VideoFile(path).prepare()
+    return await identify(prepared, memo=store, clock=clock or later())
 
 
-@pytest.mark.usefixtures("settled")
 async def test_a_rerun_reads_no_file_it_has_named_before(
     emulator: Emulator, tmp_path: Path, hashed: list[Path]
 ) -> None:
     videos = [copy_of(clip, tmp_path) for clip in CLIPS]
     for run in ("pays", "re-run"):
         store = nr.SQLiteStore(tmp_path / "analyses.sqlite")  # a new process's, on the same file
-        async with client_for(emulator, store) as client:
+        async with client_for(emulator, store, clock=later()) as client:
             async with client.analyze_many(videos) as results:
                 outcomes = [result async for result in results]
         assert all(result.ok for result in outcomes)
@@ -69,7 +68,6 @@ async def test_a_rerun_reads_no_file_it_has_named_before(
     assert len(emulator.requests) == len(videos)
 
 
-@pytest.mark.usefixtures("settled")
 async def test_a_file_rewritten_with_its_old_size_and_mtime_is_read_again(
     tmp_path: Path, hashed: list[Path]
 ) -> None:
@@ -88,7 +86,6 @@ async def test_a_file_rewritten_with_its_old_size_and_mtime_is_read_again(
     assert len(hashed) == 2
 
 
-@pytest.mark.usefixtures("settled")
 async def test_asking_again_trusts_nothing_remembered(
     emulator: Emulator, tmp_path: Path, hashed: list[Path]
 ) -> None:
@@ -97,7 +94,7 @@ async def test_asking_again_trusts_nothing_remembered(
     stamp = Stamp.of(os.stat(video))
     async with (
         nr.SQLiteStore(tmp_path / "analyses.sqlite") as store,
-        client_for(emulator, store) as client,
+        client_for(emulator, store, clock=later()) as client,
     ):
         await store.remember_identity(video.absolute(), stamp, "sha256:planted")
         await client.analyze(video, refresh=True).text()
@@ -115,7 +112,7 @@ async def test_a_file_changed_moments_ago_is_not_remembered(
     video = copy_of(CLIPS[0], tmp_path)
     async with nr.SQLiteStore(tmp_path / "analyses.sqlite") as store:
         for _ in range(2):
-            assert await name(video, store) == sha256_of(video)
+            assert await name(video, store, REAL_CLOCK) == sha256_of(video)
         stamp = Stamp.of(os.stat(video))
         assert await store.recall_identity(video.absolute(), stamp) is None
     assert len(hashed) == 2
@@ -136,7 +133,6 @@ async def test_the_memory_is_kept_per_path_and_takes_any_file_name(tmp_path: Pat
         assert await store.recall_identity(odd, Stamp(1, 2, 3, 4, 6)) is None
 
 
-@pytest.mark.usefixtures("settled")
 async def test_a_store_shared_between_machines_remembers_no_file(
     redis_url: str, tmp_path: Path, hashed: list[Path]
 ) -> None:

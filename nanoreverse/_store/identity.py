@@ -21,11 +21,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import time
 from pathlib import Path
 
 import anyio.to_thread
 
+from .._clock import REAL_CLOCK, Clock
 from .._errors import StoreError
 from .._sources.fileio import Stamp, open_regular
 from .._sources.kinds import Prepared
@@ -38,9 +38,6 @@ _HASH_BLOCK = 1 << 20
 
 #: How far in the past a file's ctime must be, when hashing begins, for it to be remembered.
 SETTLED_NS = 3 * 10**9
-
-#: The wall clock ctimes are compared with (a name of its own, so tests can move it on).
-wall_ns = time.time_ns
 
 
 def _sha256_of_file(path: Path) -> tuple[str, Stamp]:
@@ -59,7 +56,13 @@ def _sha256_of_file(path: Path) -> tuple[str, Stamp]:
     return digest.hexdigest(), Stamp.of(info)
 
 
-async def identify(prepared: Prepared, memo: Store | None = None, *, reread: bool = False) -> str:
+async def identify(
+    prepared: Prepared,
+    memo: Store | None = None,
+    *,
+    reread: bool = False,
+    clock: Clock = REAL_CLOCK,
+) -> str:
     """What the prepared video *is*: ``sha256:HEX`` of an upload's bytes, ``youtube:ID``, or
     ``url:`` and the normalised URL. Hashing runs in a worker thread, in one hop; with a
     ``memo`` (a store), a file it has named before, unchanged since, is not read at all,
@@ -84,7 +87,7 @@ async def identify(prepared: Prepared, memo: Store | None = None, *, reread: boo
         known = await _recall(memo, where, upload.stamp)
         if known is not None:
             return known
-    started_ns = wall_ns()
+    started_ns = clock.wall_ns()  # ctimes are judged by the client's clock
     digest, stamp = await anyio.to_thread.run_sync(_sha256_of_file, upload.path)
     identity = f"sha256:{digest}"
     if memo is not None and stamp.ctime_ns < started_ns - SETTLED_NS:

@@ -161,7 +161,7 @@ def _where(source: object) -> str:
 
 async def _key(store: Store, scope: str, call: Call, refresh: bool) -> StoreKey:
     try:
-        identity = await identify(call.prepared, memo=store, reread=refresh)
+        identity = await identify(call.prepared, memo=store, reread=refresh, clock=call.clock)
     except OSError as exc:
         reason = f"cannot read {call.source}: {exc.strerror}"
         raise InvalidInputError(reason, preflight=True) from None

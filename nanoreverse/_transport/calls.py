@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .._clock import REAL_CLOCK, Clock
 from .._errors import NanoReverseError
 from .._keys import StoreKey
 from .._sources.kinds import Prepared
@@ -50,9 +51,11 @@ class CallRecord:
 
 @dataclass(frozen=True)
 class Call:
-    """One call as the client opens it: what to send, and where it records how it went."""
+    """One call as the client opens it: what to send, where it records how it went, and
+    the client's clock (its wall time judges whether a file has settled: ``identity.py``)."""
 
     source: object
     locale: str
     prepared: Prepared
     record: CallRecord
+    clock: Clock = REAL_CLOCK

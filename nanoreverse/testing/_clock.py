@@ -23,12 +23,17 @@ class InstantClock(Clock):
     (``RateLimit(shared=...)``) keep to the Redis server's clock and pass in real time.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ahead: float = 0.0) -> None:
+        """``ahead``: seconds this clock starts ahead of the real one (a test's files then
+        count as settled, as if a run came that much later)."""
         self.slept: list[float] = []
-        self._ahead = 0.0
+        self._ahead = ahead
 
     def now(self) -> float:
         return super().now() + self._ahead
+
+    def wall_ns(self) -> int:
+        return super().wall_ns() + int(self._ahead * 1e9)
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
