@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._errors import error_from_response
+from nanoreverse._transport.errors import error_from_response
 
 from .helpers import YT
 from .test_cli import run

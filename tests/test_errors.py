@@ -8,7 +8,8 @@ import urllib.parse
 import pytest
 
 import nanoreverse as nr
-from nanoreverse._errors import ERROR_CODES, error_from_response
+from nanoreverse._errors import ERROR_CODES
+from nanoreverse._transport.errors import error_from_response
 
 from .helpers import ERRORS
 

@@ -11,13 +11,21 @@ from collections.abc import Callable
 import aiohttp
 
 from .._config import ENDPOINT, Timeout, __version__
-from .._errors import APIError, error_from_response
+from .._errors import APIError
 from .._limits.choice import RateLimiter
 from .._sources.kinds import Prepared
 from .answers import HTTPAnswer
 from .body import RequestBody
 from .calls import CallHooks, CallRecord
-from .errors import FAILURES, describe, error_from, is_error_object, read_head, request_error
+from .errors import (
+    FAILURES,
+    describe,
+    error_from,
+    error_from_response,
+    is_error_object,
+    read_head,
+    request_error,
+)
 from .http import Hook, RequestInfo, ResponseHook, Watch, check_hook
 
 

@@ -8,12 +8,9 @@ by chance. Every request is recorded for tests to assert on.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import contextlib
-import email.utils
 import logging
-import math
 import random
 import ssl
 import time
@@ -26,8 +23,15 @@ from aiohttp import web
 from .._config import EMULATOR_KEY, ENDPOINT, RateLimit
 from ._accounts import Account
 from ._answers import seeded_answer
-from ._faults import BAD_GATEWAY_PAGE, Fault, RequestRecord
-from ._respond import cut, error_response, stream_answer
+from ._faults import Fault, RequestRecord
+from ._respond import (
+    error_response,
+    fault_error,
+    log_request,
+    rate_limited,
+    stream_answer,
+    work_fault,
+)
 from ._styles import style_for
 from ._upload import BodyError, BodyScanner
 from ._validate import answer_for_body
@@ -231,7 +235,7 @@ class Emulator:
             self.in_flight -= 1
             record.ended = time.monotonic()
             self._finished[record.status] += 1
-            _log_request(record)
+            log_request(record)
 
     async def _answer(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
         # The order a real service works in: who is asking, may they ask now, is the
@@ -243,8 +247,8 @@ class Emulator:
         fault = self._next_fault()
         record.fault = fault
         if fault is not None and fault.kind == "rate_limited":
-            return self._fault_error(record, fault)
-        limited = self._check_rate(key, record)
+            return fault_error(record, fault)
+        limited = rate_limited(self.rate_limit, self.retry_after, key, record)
         if limited is not None:
             return limited
         try:
@@ -253,7 +257,7 @@ class Emulator:
             return error_response(record, exc.code, exc.message)
         if not key.can_pay():
             return error_response(record, "INSUFFICIENT_CREDITS", "Insufficient credits")
-        failed = await self._work_fault(request, record, fault)
+        failed = await work_fault(request, record, fault)
         if failed is not None:
             return failed
         key.used += 1
@@ -281,63 +285,9 @@ class Emulator:
                 return fault
         return None
 
-    def _fault_error(self, record: RequestRecord, fault: Fault) -> web.Response:
-        assert fault.code is not None
-        headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-        return error_response(record, fault.code, f"emulated {fault.code}", headers)
-
-    async def _work_fault(
-        self, request: web.Request, record: RequestRecord, fault: Fault | None
-    ) -> web.StreamResponse | None:
-        """Faults that strike once the whole request is in (so nothing is charged)."""
-        if fault is None:
-            return None
-        if fault.kind == "error":
-            return self._fault_error(record, fault)
-        if fault.kind == "bad_gateway":
-            record.status = 502
-            return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
-        if fault.kind == "close_before_answer":
-            return cut(request, web.Response())
-        if fault.kind == "stall" and fault.after_bytes < 0:
-            await asyncio.sleep(fault.seconds)
-        return None
-
-    def _check_rate(self, key: Account, record: RequestRecord) -> web.StreamResponse | None:
-        if self.rate_limit is None:
-            return None
-        wait = key.admit(self.rate_limit, time.monotonic())
-        if wait is None:
-            return None
-        headers: dict[str, str] = {}
-        if self.retry_after == "seconds":
-            headers["Retry-After"] = str(max(1, math.ceil(wait)))
-        elif self.retry_after == "http-date":
-            headers["Retry-After"] = email.utils.formatdate(time.time() + wait + 1, usegmt=True)
-        return error_response(record, "API_KEY_RATE_LIMIT_EXCEEDED", "Rate limit exceeded", headers)
-
     async def _read_and_validate(self, request: web.Request, record: RequestRecord) -> str:
         scanner = BodyScanner(decode_all=self.decode_uploads)
         async for piece in request.content.iter_any():
             record.body_bytes += len(piece)
             scanner.feed(piece)
         return answer_for_body(scanner, record, self.answer_style)
-
-
-def _log_request(record: RequestRecord) -> None:
-    """One line per request at INFO on ``nanoreverse.emulator`` (what the command prints)."""
-    if not logger.isEnabledFor(logging.INFO):
-        return
-    what = record.video_url or record.file_name or record.source or "?"
-    outcome = record.error_code or ("answered" if record.status == 200 else "no answer")
-    took = (record.ended or record.started) - record.started
-    logger.info(
-        "#%d %s %s %s -> %s %s (%.2f s)",
-        record.number,
-        record.source or "-",
-        what,
-        record.locale or "-",
-        record.status if record.status is not None else "-",
-        outcome,
-        took,
-    )

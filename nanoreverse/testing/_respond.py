@@ -4,10 +4,18 @@ and cut or stalled where a fault says."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import logging
+import math
+import time
 
 from aiohttp import web
 
-from ._faults import STATUS_OF_CODE, Fault, RequestRecord
+from .._config import RateLimit
+from ._accounts import Account
+from ._faults import BAD_GATEWAY_PAGE, STATUS_OF_CODE, Fault, RequestRecord
+
+logger = logging.getLogger("nanoreverse.emulator")
 
 
 def error_response(
@@ -79,3 +87,64 @@ def _before_fault_point(piece: bytes, sent: int, fault: Fault) -> bytes:
     if 0 <= sent < fault.after_bytes < sent + len(piece):
         return piece[: fault.after_bytes - sent]
     return piece
+
+
+def fault_error(record: RequestRecord, fault: Fault) -> web.Response:
+    """The error answer a scripted fault names (with its ``Retry-After``, if any)."""
+    assert fault.code is not None
+    headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+    return error_response(record, fault.code, f"emulated {fault.code}", headers)
+
+
+async def work_fault(
+    request: web.Request, record: RequestRecord, fault: Fault | None
+) -> web.StreamResponse | None:
+    """Faults that strike once the whole request is in (so nothing is charged)."""
+    if fault is None:
+        return None
+    if fault.kind == "error":
+        return fault_error(record, fault)
+    if fault.kind == "bad_gateway":
+        record.status = 502
+        return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
+    if fault.kind == "close_before_answer":
+        return cut(request, web.Response())
+    if fault.kind == "stall" and fault.after_bytes < 0:
+        await asyncio.sleep(fault.seconds)
+    return None
+
+
+def rate_limited(
+    rate_limit: RateLimit | None, retry_after: str | None, key: Account, record: RequestRecord
+) -> web.StreamResponse | None:
+    """A 429 when ``key`` is over ``rate_limit`` (its ``Retry-After`` as told), else None."""
+    if rate_limit is None:
+        return None
+    wait = key.admit(rate_limit, time.monotonic())
+    if wait is None:
+        return None
+    headers: dict[str, str] = {}
+    if retry_after == "seconds":
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    elif retry_after == "http-date":
+        headers["Retry-After"] = email.utils.formatdate(time.time() + wait + 1, usegmt=True)
+    return error_response(record, "API_KEY_RATE_LIMIT_EXCEEDED", "Rate limit exceeded", headers)
+
+
+def log_request(record: RequestRecord) -> None:
+    """One line per request at INFO on ``nanoreverse.emulator`` (what the command prints)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    what = record.video_url or record.file_name or record.source or "?"
+    outcome = record.error_code or ("answered" if record.status == 200 else "no answer")
+    took = (record.ended or record.started) - record.started
+    logger.info(
+        "#%d %s %s %s -> %s %s (%.2f s)",
+        record.number,
+        record.source or "-",
+        what,
+        record.locale or "-",
+        record.status if record.status is not None else "-",
+        outcome,
+        took,
+    )
