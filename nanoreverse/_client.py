@@ -217,12 +217,20 @@ class AsyncClient:
         if self._session is not None or self._store is not None:
             self._loop.check()  # closing from another loop cannot close its connections
         self._closed = True
-        await self._in_flight.aclose()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        await self._limiter.aclose()
-        if self._store is not None:
-            await self._store.aclose()
+        # Each part is closed even when one before it fails: a store left open keeps its
+        # thread, and the interpreter waits for that thread at exit.
+        try:
+            await self._in_flight.aclose()
+        finally:
+            try:
+                if self._owns_session and self._session is not None:
+                    await self._session.close()
+            finally:
+                try:
+                    await self._limiter.aclose()
+                finally:
+                    if self._store is not None:
+                        await self._store.aclose()
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:

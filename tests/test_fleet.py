@@ -53,9 +53,15 @@ def fleet(
 
 
 def finish(runs: list[subprocess.Popen[str]]) -> None:
-    for process in runs:
-        _, stderr = process.communicate(timeout=120)
-        assert process.returncode == 0, stderr
+    try:
+        for process in runs:
+            _, stderr = process.communicate(timeout=120)
+            assert process.returncode == 0, stderr
+    finally:  # a run that failed leaves none behind to trouble the next test
+        for process in runs:
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=10)
 
 
 @pytest.fixture

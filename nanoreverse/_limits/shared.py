@@ -28,12 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from .._clock import REAL_CLOCK
 from .._config import RateLimit
 from .._redis import RedisConnection
 from .scripts import ACQUIRE, ANSWER, PAUSE, RESTORE
 
 logger = logging.getLogger("nanoreverse")
+
+#: How long closing waits for the last updates to reach Redis.
+_CLOSE_WAIT = 10.0
 
 
 @dataclass(eq=False)
@@ -215,7 +220,18 @@ class RedisLimiter:
             await asyncio.gather(*self._pending, return_exceptions=True)
 
     async def aclose(self) -> None:
-        await self.flush()
+        # Bounded: an update Redis does not take in time is one verdict lost (its place
+        # expires within a window anyway), never a process that cannot exit.
+        with anyio.move_on_after(_CLOSE_WAIT) as waited:
+            await self.flush()
+        if waited.cancelled_caught:
+            logger.warning(
+                "the shared rate limit's last %d updates did not reach Redis in %g s",
+                len(self._pending),
+                _CLOSE_WAIT,
+            )
+            for task in list(self._pending):
+                task.cancel()
         await self._redis.aclose()
 
 
