@@ -26,7 +26,7 @@ def start(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
     """The command in the background, with the key set, as a user would start it."""
     return subprocess.Popen(
         [sys.executable, "-m", "nanoreverse", *args],
-        env={**os.environ, "NANOPHOTO_API_KEY": SECRET},
+        env={**os.environ, "NANOPHOTO_API_KEY": SECRET, "PYTHONFAULTHANDLER": "1"},
         text=True,
         **kwargs,
     )

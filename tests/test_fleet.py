@@ -55,7 +55,14 @@ def fleet(
 def finish(runs: list[subprocess.Popen[str]]) -> None:
     try:
         for process in runs:
-            _, stderr = process.communicate(timeout=120)
+            try:
+                _, stderr = process.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                # Where it hangs: faulthandler (on in every run, see start()) prints every
+                # thread's stack on SIGABRT.
+                process.send_signal(signal.SIGABRT)
+                _, stderr = process.communicate(timeout=10)
+                raise AssertionError(f"a process did not end:\n{stderr}") from None
             assert process.returncode == 0, stderr
     finally:  # a run that failed leaves none behind to trouble the next test
         for process in runs:

@@ -216,8 +216,12 @@ class RedisLimiter:
 
     async def flush(self) -> None:
         """Wait until every answer and pause recorded so far has reached Redis."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        # Done tasks are skipped here, not left to _settled: that callback runs on a later
+        # turn of the loop, and since Python 3.12 gather() over tasks already done returns
+        # without yielding, so waiting on them until _settled ran spun forever (a process
+        # that printed its summary and never exited).
+        while pending := [task for task in self._pending if not task.done()]:
+            await asyncio.wait(pending)
 
     async def aclose(self) -> None:
         # Bounded: an update Redis does not take in time is one verdict lost (its place
