@@ -58,7 +58,7 @@ async def worker(
     RedisLimiter._eval = timed  # type: ignore[method-assign, assignment]
     sources = [f"https://www.youtube.com/watch?v={index:04d}{n:07d}" for n in range(calls)]
     async with nr.AsyncClient(key, base_url=base_url, rate_limit=shared) as client:
-        limiter = client._limiter
+        limiter = client._parts.limiter
         if isinstance(limiter, RedisLimiter):
             warm = [real_eval(limiter, "connect", "return 1", [], []) for _ in range(8)]
             await asyncio.gather(*warm)  # the pool's connections, opened before the clock

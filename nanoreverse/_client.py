@@ -14,7 +14,6 @@ import os
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from ssl import SSLContext
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -24,6 +23,7 @@ from ._batch.events import Event
 from ._batch.results import BatchResults
 from ._batch.run import analyze_many as _analyze_many
 from ._clock import REAL_CLOCK, Clock
+from ._closing import AsyncCloses
 from ._config import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -44,16 +44,13 @@ from ._config import (
 from ._errors import (
     AuthenticationError,
 )
-from ._limits.choice import make_limiter
 from ._loops import LoopGuard
+from ._parts import ClientParts
 from ._sources.kinds import Prepared, Source, SourceLike, as_source
-from ._store import Store, scope_of
-from ._store.follow import InFlight
+from ._store import Store
 from ._store.plan import Plan, plan_call
 from ._store.through import open_through_store
 from ._transport.answers import Answer
-from ._transport.attempt import Requester
-from ._transport.caller import Caller
 from ._transport.calls import NO_HOOKS, Call, CallHooks, CallRecord
 from ._transport.http import Hook, HTTPSettings, ResponseHook
 from ._transport.retry import RetryPolicy
@@ -64,7 +61,7 @@ logger = logging.getLogger("nanoreverse")
 logger.addHandler(logging.NullHandler())
 
 
-class AsyncClient:
+class AsyncClient(AsyncCloses):
     """A client of the Video Reverse Prompt API. Use it as an async context manager.
 
     Every argument is checked here, before any network traffic: a wrong type is a
@@ -130,30 +127,27 @@ class AsyncClient:
         self._clock = clock
         self._retry = RetryPolicy(max_retries, backoff, sleep=clock.sleep)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
-        self._http = HTTPSettings(proxy, ssl, trust_env)
-        if session is not None and not self._http.default:
+        http = HTTPSettings(proxy, ssl, trust_env)
+        if session is not None and not http.default:
             raise ValueError(
                 "proxy=, ssl= and trust_env= configure the client's own session; with "
                 "session=, set them on that session (they would not act)"
             )
-        self._session = session
-        self._owns_session = session is None
         self._loop = LoopGuard()
-        self._closed = False
-        self._store = store
-        self._scope = scope_of(self._api_key or "")
-        self._limiter = make_limiter(rate_limit, self._scope, clock)
-        self._requester = Requester(
-            base_url=self._base_url,
-            api_key=self._api_key,
+        self._parts = ClientParts(
+            self._base_url,
+            self._api_key,
             timeout=timeout,
-            limiter=self._limiter,
-            session=self._get_session,
+            rate_limit=rate_limit,
+            retry=self._retry,
+            max_retries=max_retries,
+            http=http,
+            session=session,
+            store=store,
             on_request=on_request,
             on_response=on_response,
+            clock=clock,
         )
-        self._caller = Caller(self._requester, self._limiter, self._retry, max_retries)
-        self._in_flight = InFlight()
 
     @property
     def base_url(self) -> str:
@@ -178,7 +172,7 @@ class AsyncClient:
 
     @property
     def rate_limit(self) -> RateLimit | None:
-        return self._limiter.rate
+        return self._parts.limiter.rate
 
     @property
     def scope(self) -> str:
@@ -188,58 +182,24 @@ class AsyncClient:
         >>> nr.AsyncClient("nr-emulator-key").scope == nr.AsyncClient("other").scope
         False
         """
-        return self._scope
+        return self._parts.scope
 
     @property
     def store(self) -> Store | None:
         """Finished analyses by what the video is (None: every call asks the API)."""
-        return self._store
+        return self._parts.store
 
     def __repr__(self) -> str:
         return f"<AsyncClient base_url={self.base_url!r} locale={self.locale!r}>"
 
     # -- lifecycle --------------------------------------------------------------------
 
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def aclose(self) -> None:
         """Close the session (unless it was given to the client) and the store's connection.
         Answers still being read for a store are cut off here, and logged as such."""
-        if self._session is not None or self._store is not None:
+        if self._parts.session is not None or self._parts.store is not None:
             self._loop.check()  # closing from another loop cannot close its connections
-        self._closed = True
-        # Each part is closed even when one before it fails: a store left open keeps its
-        # thread, and the interpreter waits for that thread at exit.
-        try:
-            await self._in_flight.aclose()
-        finally:
-            try:
-                if self._owns_session and self._session is not None:
-                    await self._session.close()
-            finally:
-                try:
-                    await self._limiter.aclose()
-                finally:
-                    if self._store is not None:
-                        await self._store.aclose()
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("this AsyncClient is closed; make a new one")
-        if self._session is None:
-            self._session = self._http.session(
-                self._requester.url, keepalive=self.timeout.keepalive
-            )
-        return self._session
+        await self._parts.aclose()
 
     # -- one video ----------------------------------------------------------------------
 
@@ -268,6 +228,7 @@ class AsyncClient:
         chosen = self.locale if locale is None else check_locale(locale)
         # Written here alone, as the call goes; the stream and a batch only read it.
         record = CallRecord()
+        parts = self._parts
 
         async def opener() -> Answer:
             self._loop.check()
@@ -275,12 +236,12 @@ class AsyncClient:
             call = Call(source, chosen, prepared, record, self._clock)
 
             async def send() -> Answer:
-                return await self._caller.send(call, hooks or NO_HOOKS)
+                return await parts.caller.send(call, hooks or NO_HOOKS)
 
-            if self._store is None:
+            if parts.store is None:
                 return await send()
             return await open_through_store(
-                self._store, self._scope, self._in_flight, call, refresh, send, hooks
+                parts.store, parts.scope, parts.in_flight, call, refresh, send, hooks
             )
 
         return AnalysisStream(opener, source=source, locale=chosen, record=record)
@@ -298,7 +259,7 @@ class AsyncClient:
         """
         self._loop.check()
         chosen = self.locale if locale is None else check_locale(locale)
-        return await plan_call(source, self._prepare, self._store, self._scope, chosen, refresh)
+        return await plan_call(source, self._prepare, self.store, self.scope, chosen, refresh)
 
     async def _prepare(self, source: SourceLike) -> Prepared:
         """Run every check that needs no network and is not done yet: the key, and the
@@ -339,7 +300,7 @@ class AsyncClient:
             self._open_in_batch,
             sources,
             locale=self.locale if locale is None else locale,
-            estimate=self._limiter.estimate,
+            estimate=self._parts.limiter.estimate,
             concurrency=concurrency,
             ordered=ordered,
             max_credits=max_credits,

@@ -278,7 +278,7 @@ async def test_an_unknown_lower_limit_is_found_with_few_429s() -> None:
             backoff=nr.Backoff(initial=0.02, maximum=0.05, jitter=0),
         ) as client:
             results = await collect(client, links(24), concurrency=6)
-            learned = client._limiter.limit  # type: ignore[attr-defined]  # the in-process Limiter
+            learned = client._parts.limiter.limit  # type: ignore[attr-defined]  # the in-process Limiter
     assert all(r.ok for r in results)
     statuses = emu.statuses()
     assert statuses[200] == 24
@@ -487,7 +487,7 @@ async def test_the_first_bursts_refusals_teach_the_limit_without_another_storm(
             backoff=nr.Backoff(initial=0.05, maximum=0.2, jitter=0),
         ) as client:
             results = await collect(client, links(16), concurrency=8)
-            learned = client._limiter.limit  # type: ignore[attr-defined]
+            learned = client._parts.limiter.limit  # type: ignore[attr-defined]
     assert all(r.ok for r in results) and learned == 4
     first_refusal = min(r.started for r in emu.requests if r.status == 429)
     later = [r for r in emu.requests if r.status == 429 and r.started > first_refusal + 0.5]

@@ -291,7 +291,7 @@ async def test_a_given_session_is_not_closed(emulator: Emulator) -> None:
 async def test_own_session_is_closed(emulator: Emulator) -> None:
     client = nr.AsyncClient(emulator.api_key, base_url=emulator.base_url)
     await client.analyze(YT).text()
-    session = client._session
+    session = client._parts.session
     await client.aclose()
     assert session is not None and session.closed
     with pytest.raises(RuntimeError, match="closed"):

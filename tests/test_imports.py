@@ -90,14 +90,14 @@ def test_the_type_aliases_are_real_objects() -> None:
 # one, so each folder can be read knowing only what is below it. The apps on top (cli,
 # report) and the emulator (testing) are users of the library.
 LAYERS = [
-    {"_errors", "_config", "_clock", "_redis", "_keys", "_loops"},
+    {"_errors", "_config", "_clock", "_redis", "_keys", "_loops", "_closing"},
     {"_answer"},
     {"_sources"},
     {"_limits"},
     {"_transport"},
     {"_store"},
     {"_batch"},
-    {"_client", "_sync", "_blocking", "_arguments", "__init__"},
+    {"_client", "_parts", "_sync", "_blocking", "_arguments", "__init__"},
 ]
 
 

@@ -195,7 +195,7 @@ async def test_a_few_stray_429s_leave_throughput_alone() -> None:
             with anyio.fail_after(30):  # a bound: the old limiter waited an hour here
                 async with client.analyze_many(links, concurrency=4) as results:
                     done = [r async for r in results]
-            limiter = client._limiter
+            limiter = client._parts.limiter
             assert isinstance(limiter, Limiter)
             limit, delay = limiter.limit, limiter.delay()
     assert all(r.ok for r in done) and len(done) == 100

@@ -162,7 +162,7 @@ async def test_every_call_holds_off_exactly_when_one_is_retried(
         backoff=nr.Backoff(initial=0.001, maximum=0.002, jitter=0.0),
     ) as client:
         paused: list[float] = []
-        client._limiter.pause = paused.append  # type: ignore[assignment]
+        client._parts.limiter.pause = paused.append  # type: ignore[assignment]
         mocked.post(URL, status=status, body=error(code) if code else "busy")
         mocked.post(URL, status=200, body="| Shot |\n|---|\n| 1 |\n")
         stream = client.analyze(YT)

@@ -62,7 +62,7 @@ def old_store(path: Path, schema: str, emulator: Emulator) -> None:
 
 def _scope(emulator: Emulator) -> str:
     # The scope of the emulator's key, as the client computes it (no private import).
-    return nr.AsyncClient(emulator.api_key)._scope
+    return nr.AsyncClient(emulator.api_key).scope
 
 
 @pytest.mark.parametrize(

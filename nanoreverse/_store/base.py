@@ -18,9 +18,9 @@ import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
+from .._closing import AsyncCloses
 from .._config import DEFAULT_LEASE as DEFAULT_LEASE
 from .._keys import StoreKey as StoreKey
 from .._keys import scope_of as scope_of
@@ -81,7 +81,7 @@ class StoredAnswer:
     finished_at: float
 
 
-class Store(abc.ABC):
+class Store(AsyncCloses, abc.ABC):
     """A store of finished analyses shared by calls, processes and machines.
 
     Backends: ``nr.SQLiteStore`` (one machine) and ``nr.RedisStore`` (several). A store
@@ -146,17 +146,6 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def aclose(self) -> None:
         """Close the connection; the store connects again if used after this."""
-
-    async def __aenter__(self) -> Store:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def storable(text: str) -> str:

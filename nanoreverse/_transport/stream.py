@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import TracebackType
 
 from .._answer.shots import Analysis, Shot, ShotParser, parse_analysis
+from .._closing import AsyncCloses
 from .._config import MAX_ANSWER_CHARS
 from .._errors import NanoReverseError, StreamInterruptedError
 from .._keys import StoreKey
@@ -34,7 +34,7 @@ def too_long(received: str, limit: int = MAX_ANSWER_CHARS) -> StreamInterruptedE
     )
 
 
-class AnalysisStream:
+class AnalysisStream(AsyncCloses):
     """The streamed Markdown answer for one video.
 
     Nothing is sent until the stream is entered or first iterated; request
@@ -118,14 +118,6 @@ class AnalysisStream:
     async def __aenter__(self) -> AnalysisStream:
         await self._ensure_open()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> AnalysisStream:
         return self

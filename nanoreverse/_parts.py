@@ -1,0 +1,84 @@
+"""What one AsyncClient owns: its session, rate limiter, store and the answers it reads on
+for the store; built from settings already checked, and closed in one place."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from ._clock import Clock
+from ._config import RateLimit, Timeout
+from ._limits.choice import make_limiter
+from ._store import Store, scope_of
+from ._store.follow import InFlight
+from ._transport.attempt import Requester
+from ._transport.caller import Caller
+from ._transport.http import Hook, HTTPSettings, ResponseHook
+from ._transport.retry import RetryPolicy
+
+
+class ClientParts:
+    """The parts of one client, in the order a call meets them.
+
+    >>> parts = ClientParts(base_url, key, settings=..., ...)   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: Timeout,
+        rate_limit: RateLimit | None,
+        retry: RetryPolicy,
+        max_retries: int,
+        http: HTTPSettings,
+        session: aiohttp.ClientSession | None,
+        store: Store | None,
+        on_request: Hook | None,
+        on_response: ResponseHook | None,
+        clock: Clock,
+    ) -> None:
+        self.session = session
+        self.owns_session = session is None
+        self.closed = False
+        self.store = store
+        self.scope = scope_of(api_key or "")
+        self.limiter = make_limiter(rate_limit, self.scope, clock)
+        self.requester = Requester(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            limiter=self.limiter,
+            session=self.get_session,
+            on_request=on_request,
+            on_response=on_response,
+        )
+        self.caller = Caller(self.requester, self.limiter, retry, max_retries)
+        self.in_flight = InFlight()
+        self._http = http
+        self._keepalive = timeout.keepalive
+
+    def get_session(self) -> aiohttp.ClientSession:
+        if self.closed:
+            raise RuntimeError("this AsyncClient is closed; make a new one")
+        if self.session is None:
+            self.session = self._http.session(self.requester.url, keepalive=self._keepalive)
+        return self.session
+
+    async def aclose(self) -> None:
+        """Close every part, each even when one before it fails: a store left open keeps
+        its thread, and the interpreter waits for that thread at exit. Answers still being
+        read for a store are cut off here, and logged as such."""
+        self.closed = True
+        try:
+            await self.in_flight.aclose()
+        finally:
+            try:
+                if self.owns_session and self.session is not None:
+                    await self.session.close()
+            finally:
+                try:
+                    await self.limiter.aclose()
+                finally:
+                    if self.store is not None:
+                        await self.store.aclose()
