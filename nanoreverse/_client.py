@@ -1,4 +1,5 @@
-"""AsyncClient: the session, the key, one call, and the rule for retrying it.
+"""AsyncClient: the checked settings and the public methods; what it owns and closes
+(session, limiter, store) is in ``_parts.py``.
 
 A call goes: source → preflight (no network) → limiter slot → request with a
 streamed body → status check → the answer as an AnalysisStream. Retries
@@ -41,17 +42,13 @@ from ._config import (
     check_locale,
     clean_key,
 )
-from ._errors import (
-    AuthenticationError,
-)
 from ._loops import LoopGuard
 from ._parts import ClientParts
-from ._sources.kinds import Prepared, Source, SourceLike, as_source
+from ._sources.kinds import Source, SourceLike
 from ._store import Store
 from ._store.plan import Plan, plan_call
-from ._store.through import open_through_store
 from ._transport.answers import Answer
-from ._transport.calls import NO_HOOKS, Call, CallHooks, CallRecord
+from ._transport.calls import CallHooks, CallRecord
 from ._transport.http import Hook, HTTPSettings, ResponseHook
 from ._transport.retry import RetryPolicy
 from ._transport.stream import AnalysisStream
@@ -124,7 +121,6 @@ class AsyncClient(AsyncCloses):
         self._max_retries = max_retries
         self._timeout_config = timeout
         self._backoff = backoff
-        self._clock = clock
         self._retry = RetryPolicy(max_retries, backoff, sleep=clock.sleep)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         http = HTTPSettings(proxy, ssl, trust_env)
@@ -228,21 +224,10 @@ class AsyncClient(AsyncCloses):
         chosen = self.locale if locale is None else check_locale(locale)
         # Written here alone, as the call goes; the stream and a batch only read it.
         record = CallRecord()
-        parts = self._parts
 
         async def opener() -> Answer:
             self._loop.check()
-            prepared = await self._prepare(source)
-            call = Call(source, chosen, prepared, record, self._clock)
-
-            async def send() -> Answer:
-                return await parts.caller.send(call, hooks or NO_HOOKS)
-
-            if parts.store is None:
-                return await send()
-            return await open_through_store(
-                parts.store, parts.scope, parts.in_flight, call, refresh, send, hooks
-            )
+            return await self._parts.open(source, chosen, record, hooks, refresh)
 
         return AnalysisStream(opener, source=source, locale=chosen, record=record)
 
@@ -259,17 +244,7 @@ class AsyncClient(AsyncCloses):
         """
         self._loop.check()
         chosen = self.locale if locale is None else check_locale(locale)
-        return await plan_call(source, self._prepare, self.store, self.scope, chosen, refresh)
-
-    async def _prepare(self, source: SourceLike) -> Prepared:
-        """Run every check that needs no network and is not done yet: the key, and the
-        source itself (the locale was checked when the stream was made)."""
-        if not self._api_key:
-            raise AuthenticationError(
-                f"no API key: pass api_key= to AsyncClient or set {API_KEY_ENV}",
-                preflight=True,
-            )
-        return await as_source(source).prepare()
+        return await plan_call(source, self._parts.prepare, self.store, self.scope, chosen, refresh)
 
     # -- many videos --------------------------------------------------------------------
 

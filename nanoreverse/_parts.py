@@ -6,12 +6,17 @@ from __future__ import annotations
 import aiohttp
 
 from ._clock import Clock
-from ._config import RateLimit, Timeout
+from ._config import API_KEY_ENV, RateLimit, Timeout
+from ._errors import AuthenticationError
 from ._limits.choice import make_limiter
+from ._sources.kinds import Prepared, SourceLike, as_source
 from ._store import Store, scope_of
 from ._store.follow import InFlight
+from ._store.through import open_through_store
+from ._transport.answers import Answer
 from ._transport.attempt import Requester
 from ._transport.caller import Caller
+from ._transport.calls import NO_HOOKS, Call, CallHooks, CallRecord
 from ._transport.http import Hook, HTTPSettings, ResponseHook
 from ._transport.retry import RetryPolicy
 
@@ -55,8 +60,40 @@ class ClientParts:
         )
         self.caller = Caller(self.requester, self.limiter, retry, max_retries)
         self.in_flight = InFlight()
+        self._api_key = api_key
+        self._clock = clock
         self._http = http
         self._keepalive = timeout.keepalive
+
+    async def prepare(self, source: SourceLike) -> Prepared:
+        """Every check that needs no network and is not done yet: the key, and the source
+        itself (the locale was checked when the stream was made)."""
+        if not self._api_key:
+            raise AuthenticationError(
+                f"no API key: pass api_key= to AsyncClient or set {API_KEY_ENV}",
+                preflight=True,
+            )
+        return await as_source(source).prepare()
+
+    async def open(
+        self,
+        source: SourceLike,
+        locale: str,
+        record: CallRecord,
+        hooks: CallHooks | None,
+        refresh: bool,
+    ) -> Answer:
+        """One call's answer: through the store when there is one, else from the API."""
+        call = Call(source, locale, await self.prepare(source), record, self._clock)
+
+        async def send() -> Answer:
+            return await self.caller.send(call, hooks or NO_HOOKS)
+
+        if self.store is None:
+            return await send()
+        return await open_through_store(
+            self.store, self.scope, self.in_flight, call, refresh, send, hooks
+        )
 
     def get_session(self) -> aiohttp.ClientSession:
         if self.closed:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from .columns import exact_field, field_of, fields_of, normalise_title
 from .durations import find_duration, time_span
 from .model import Shot
-from .words import FRAMINGS, MOVES, is_placeholder, plain
+from .words import FRAMINGS, MOVES, is_placeholder, plain, shot_number
 
 _LABEL = re.compile(r"^(?P<label>[^:：]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 _SEGMENTS = re.compile(r"\s+[·•|]\s+|\s*｜\s*|\s+—\s+")
@@ -37,8 +37,6 @@ def add(shot: Shot, name: str, value: str, label: str = "") -> None:
             shot.cells.setdefault(label, value)
         return
     if name == "number":
-        from .words import shot_number
-
         shot.number = shot.number if shot.number is not None else shot_number(value)
         return
     if name == "both":

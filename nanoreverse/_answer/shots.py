@@ -159,6 +159,8 @@ class ShotParser:
         self._pending = ""
         self._given = 0
         self.shots: list[Shot] = []
+        # Set by close(): the whole text, and the reading whose leftovers are the summary.
+        self._lines: list[str] = []
         self._reader: Reader | None = None
 
     def feed(self, text: str) -> list[Shot]:
