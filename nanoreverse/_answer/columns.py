@@ -88,18 +88,22 @@ def _words(name: str) -> tuple[tuple[str, bool], ...]:
 def _matcher(name: str) -> tuple[re.Pattern[str], frozenset[str], frozenset[str]]:
     """One regex for a field's words (ASCII words as whole words, others anywhere), the
     words that must be the whole title, and the one-character words (whole, or first)."""
-    free, exact, single = [], set(), set()
+    free, ascii_words, exact, single = [], [], set(), set()
     for word, whole in _words(name):
         if whole:
             exact.add(word)
         elif word == "#":
             free.append(r"^#")
         elif word.isascii():
-            free.append(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
+            ascii_words.append(re.escape(word))
         elif len(word) == 1:
             single.add(word)
         else:
             free.append(re.escape(word))
+    # The ASCII words share one look-behind: written once per word, the engine tried it
+    # for every word at every position (measured: 3 to 4 times slower per title).
+    if ascii_words:
+        free.append(rf"(?<![a-z])(?:{'|'.join(ascii_words)})(?![a-z])")
     return re.compile("|".join(free)), frozenset(exact), frozenset(single)
 
 

@@ -126,7 +126,11 @@ def guess(shot: Shot, text: str) -> str:
 
 def read_line(shot: Shot, line: str, context: str) -> str:
     """A body line of a shot block: one or several ``·``/``|``-separated pieces."""
-    pieces = [p for p in _SEGMENTS.split(line.strip()) if p.strip()] if line.strip() else []
+    stripped = line.strip()
+    if not any(mark in stripped for mark in "·•|｜—"):
+        pieces = [stripped] if stripped else []  # no separator: the split would find none
+    else:
+        pieces = [p for p in _SEGMENTS.split(stripped) if p.strip()]
     if len(pieces) > 1 and not any(labelled(p) for p in pieces) and line.lstrip()[:1] not in "📷🎥":
         pieces = [line]
     for piece in pieces:

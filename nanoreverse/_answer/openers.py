@@ -11,6 +11,8 @@ from .fields import add, guess, labelled, read_segment
 from .model import Shot
 from .words import opener_id, plain
 
+_APART = re.compile(r"[|:·•—–(\[-]")
+
 
 def opens_card(line: str) -> bool:
     """A plain line opens a card when the id stands apart: "**Shot 1**", "Shot 1  Duration: …",
@@ -21,7 +23,7 @@ def opens_card(line: str) -> bool:
     if line.strip().startswith(("**", "__")) or not found[2]:
         return True
     gap = found[3]
-    return "  " in gap or bool(re.search(r"[|:·•—–(\[-]", gap + found[2][:1]))
+    return "  " in gap or bool(_APART.search(gap + found[2][:1]))
 
 
 def read_opener_piece(shot: Shot, piece: str) -> None:

@@ -23,6 +23,7 @@ from .words import SUMMARY, is_placeholder, is_totals, opener_id, plain
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)\s*(markdown|md|text)?\s*$", re.I)
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_OPENER_PIECES = re.compile(r"\s*[|·•]\s*|\s+—\s+|\s+-\s+")
 _RULE = re.compile(r"^ {0,3}((\*\s*){3,}|(-\s*){3,}|(_\s*){3,})$")
 
 
@@ -94,7 +95,7 @@ class Reader:
                 self._start_table(header, [candidate, index])
                 return
             self._text(candidate, self.lines[candidate].removesuffix("\r"))
-        if _FENCE.match(line):
+        if ("`" in line or "~" in line) and _FENCE.match(line):
             return  # an answer wrapped in a fence is read as if it were not
         if may_be_header(line):
             self.candidate = index
@@ -102,7 +103,9 @@ class Reader:
         self._text(index, line)
 
     def _text(self, index: int, line: str) -> None:
-        heading = _HEADING.match(line)
+        # The cheap test first: most lines are neither headings nor rules (parse time).
+        lead = line.lstrip(" ")[:1]
+        heading = _HEADING.match(line) if lead == "#" else None
         opened = opener_id(line) if (heading or opens_card(line)) and not self.every_table else None
         if opened is not None:
             self._close_block()
@@ -122,7 +125,8 @@ class Reader:
             self.outside.append(index)
             return
         if block is not None:
-            if _RULE.match(line) or (not block.level and SUMMARY.match(plain(line))):
+            ruled = lead in "*-_" and _RULE.match(line) is not None
+            if ruled or (not block.level and SUMMARY.match(plain(line))):
                 self._close_block()
             elif line.strip():
                 block.context = read_line(block.shot, line, block.context)
@@ -137,7 +141,7 @@ class Reader:
     def _open_block(self, index: int, opened: tuple[str, int | None, str, str], level: int) -> None:
         ident, number, rest, _ = opened
         shot = Shot(number=number)
-        for piece in re.split(r"\s*[|·•]\s*|\s+—\s+|\s+-\s+", rest):
+        for piece in _OPENER_PIECES.split(rest):
             read_opener_piece(shot, piece)
         unit = Unit(shot, "block", ident, index, index, section=len(self.boundaries))
         unit.level, unit.pending = level, bool(level)

@@ -3,6 +3,7 @@ placeholders, summary headings, and the answer's language for the prompts we wri
 
 from __future__ import annotations
 
+import collections
 import re
 from functools import lru_cache
 
@@ -20,6 +21,10 @@ OPENER = re.compile(
     rf"(?![\w.,:：-]*\d)(?=$|[\s|｜:：.,，、·•—–)(\[]|\*)",
     re.IGNORECASE,
 )
+_ANY_DIGIT = re.compile(r"\d")  # any script's digits, as OPENER's \d
+_NUMBERS = re.compile(r"\d+")
+_SCENE_SHOT = re.compile(r"\s*\d{1,2}-\d{2,3}\s*")
+_WORDS = re.compile(r"[^\W\d_]+")
 _DIGITS = str.maketrans(
     "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９", "012345678901234567890123456789"
 )
@@ -88,14 +93,25 @@ def plain(text: str) -> str:
 
     Cached: the live parser re-reads the lines it has each time a shot may have ended.
     """
-    text = _SYMBOLS.sub("", _EMPHASIS.sub("", _BREAK.sub(" ", text)))
-    return _LIST_MARK.sub("", text).strip()
+    # Each substitution only where its characters occur: most lines need one or none.
+    if "<" in text:
+        text = _BREAK.sub(" ", text)
+    if "*" in text or "_" in text or "`" in text:
+        text = _EMPHASIS.sub("", text)
+    if not text.isascii():
+        text = _SYMBOLS.sub("", text)
+    text = text.strip()
+    if text[:1] in "-+•" or text[:1].isdecimal():  # a list mark can only start so
+        text = _LIST_MARK.sub("", text).strip()
+    return text
 
 
 @lru_cache(maxsize=16384)
 def opener_id(text: str) -> tuple[str, int | None, str, str] | None:
     """(id, number, the rest, what stands between) when a line starts a shot
     ("## Shot 3 | 00:08–00:12"), else None."""
+    if not _ANY_DIGIT.search(text):
+        return None  # every opener has a number: most lines end here, cheaply
     stripped = plain(_HEADING_MARK.sub("", text)).translate(_DIGITS).translate(_WIDE)
     found = OPENER.match(stripped)
     if not found:
@@ -109,10 +125,11 @@ def opener_id(text: str) -> tuple[str, int | None, str, str] | None:
 
 def shot_number(text: str) -> int | None:
     """The number in a shot id ("3", "#3", "Shot ３", "S01", "1-01" → 1, "٣"), or None."""
-    digits = re.findall(r"\d+", text.translate(_DIGITS))
+    text = text.translate(_DIGITS)
+    digits = _NUMBERS.findall(text)
     if not digits:
         return None
-    if re.fullmatch(r"\s*\d{1,2}-\d{2,3}\s*", text.translate(_DIGITS)):
+    if _SCENE_SHOT.fullmatch(text):
         return int(digits[-1])  # "1-01": scene 1, shot 1
     return int(digits[0])
 
@@ -125,19 +142,20 @@ def is_totals(text: str) -> bool:
     return _TOTALS.match(plain(text)) is not None
 
 
+# Runs, not single characters: counting a run's length is one match, not one per letter.
 _SCRIPTS = {
-    "kana": re.compile("[\u3040-\u30ff]"),
-    "han": re.compile("[\u4e00-\u9fff]"),
-    "hangul": re.compile("[\uac00-\ud7af]"),
-    "cyrillic": re.compile("[\u0400-\u04ff]"),
-    "arabic": re.compile("[\u0600-\u06ff]"),
-    "latin": re.compile("[A-Za-z]"),
+    "kana": re.compile("[\u3040-\u30ff]+"),
+    "han": re.compile("[\u4e00-\u9fff]+"),
+    "hangul": re.compile("[\uac00-\ud7af]+"),
+    "cyrillic": re.compile("[\u0400-\u04ff]+"),
+    "arabic": re.compile("[\u0600-\u06ff]+"),
+    "latin": re.compile("[A-Za-z]+"),
 }
 
 
 def detect_locale(text: str) -> str:
     """The language most of ``text`` is written in, as one of the API's locales."""
-    counts = {script: len(pattern.findall(text)) for script, pattern in _SCRIPTS.items()}
+    counts = {script: sum(map(len, found.findall(text))) for script, found in _SCRIPTS.items()}
     script = max(counts, key=lambda k: counts[k])
     if counts[script] == 0:
         return "en"
@@ -159,11 +177,15 @@ _LATIN_WORDS = {
 _LATIN_LETTERS = {"es": "ñ¿¡", "fr": "èêàùœâî", "de": "ßäöü", "pt": "ãõ"}
 
 
+_POOLS = {loc: frozenset(pool.split()) for loc, pool in _LATIN_WORDS.items()}
+_ENGLISH = frozenset({"the", "and", "of", "with", "shot", "camera", "a", "in"})
+
+
 def _latin(text: str) -> str:
-    words = re.findall(r"[^\W\d_]+", text.casefold())
-    scores = {loc: sum(f" {w} " in pool for w in words) for loc, pool in _LATIN_WORDS.items()}
+    words = collections.Counter(_WORDS.findall(text.casefold()))
+    scores = {loc: sum(n for w, n in words.items() if w in pool) for loc, pool in _POOLS.items()}
     for loc, letters in _LATIN_LETTERS.items():
         scores[loc] += 2 * sum(text.count(letter) for letter in letters)
-    english = sum(w in {"the", "and", "of", "with", "shot", "camera", "a", "in"} for w in words)
+    english = sum(n for w, n in words.items() if w in _ENGLISH)
     best = max(scores, key=lambda k: scores[k])
     return best if scores[best] > english and scores[best] >= 2 else "en"
