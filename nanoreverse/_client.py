@@ -121,7 +121,6 @@ class AsyncClient(AsyncCloses):
         self._max_retries = max_retries
         self._timeout_config = timeout
         self._backoff = backoff
-        self._retry = RetryPolicy(max_retries, backoff, sleep=clock.sleep)
         self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         http = HTTPSettings(proxy, ssl, trust_env)
         if session is not None and not http.default:
@@ -135,7 +134,7 @@ class AsyncClient(AsyncCloses):
             self._api_key,
             timeout=timeout,
             rate_limit=rate_limit,
-            retry=self._retry,
+            retry=RetryPolicy(max_retries, backoff, sleep=clock.sleep),
             max_retries=max_retries,
             http=http,
             session=session,

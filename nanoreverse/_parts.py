@@ -24,7 +24,8 @@ from ._transport.retry import RetryPolicy
 class ClientParts:
     """The parts of one client, in the order a call meets them.
 
-    >>> parts = ClientParts(base_url, key, settings=..., ...)   # doctest: +SKIP
+    >>> parts = ClientParts(url, key, timeout=Timeout(30), rate_limit=None, ...)  # doctest: +SKIP
+    >>> answer = await parts.open("ad.mp4", "en", CallRecord(), None, refresh=False)
     """
 
     def __init__(

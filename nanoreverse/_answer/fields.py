@@ -13,6 +13,7 @@ from .words import FRAMINGS, MOVES, is_placeholder, plain, shot_number
 
 _LABEL = re.compile(r"^(?P<label>[^:：]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 _SEGMENTS = re.compile(r"\s+[·•|]\s+|\s*｜\s*|\s+—\s+")
+_SEGMENT_MARKS = "·•|｜—"  # a line with none of these has one piece: no split needed
 _BREAKS = re.compile(r"<br\s*/?>|；|;(?=\s*[^\s:：]{1,12}\s*[:：])", re.I)
 _BULLET = re.compile(r"^\s*(?:[-+*•]|\d+[.)])\s+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -127,8 +128,8 @@ def guess(shot: Shot, text: str) -> str:
 def read_line(shot: Shot, line: str, context: str) -> str:
     """A body line of a shot block: one or several ``·``/``|``-separated pieces."""
     stripped = line.strip()
-    if not any(mark in stripped for mark in "·•|｜—"):
-        pieces = [stripped] if stripped else []  # no separator: the split would find none
+    if not any(mark in stripped for mark in _SEGMENT_MARKS):
+        pieces = [stripped] if stripped else []
     else:
         pieces = [p for p in _SEGMENTS.split(stripped) if p.strip()]
     if len(pieces) > 1 and not any(labelled(p) for p in pieces) and line.lstrip()[:1] not in "📷🎥":

@@ -118,7 +118,6 @@ class RetryPolicy:
             + wait_random(0, backoff.jitter)
         )
         self.sleep = sleep
-        self._backoff = backoff
 
     async def call(
         self,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import logging
 import random
 import ssl
 import time
@@ -37,7 +36,6 @@ from ._upload import BodyError, BodyScanner
 from ._validate import answer_for_body
 
 DEFAULT_KEY = EMULATOR_KEY
-logger = logging.getLogger("nanoreverse.emulator")
 
 
 class Emulator:
