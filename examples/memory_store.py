@@ -23,11 +23,11 @@ from _run import run
 class MemoryStore(nr.Store):
     """Finished answers and claims in memory: each video paid once per process."""
 
-    def __init__(self, *, lease: float = 30.0) -> None:
-        self.lease = lease
+    def __init__(self, *, lease: float = nr.DEFAULT_LEASE) -> None:
+        super().__init__(lease=lease)  # checks it: finite, above 0
         self._answers: dict[nr.StoreKey, nr.StoredAnswer] = {}
         self._claims: dict[nr.StoreKey, tuple[str, float]] = {}  # owner, expires at
-        self._attempts: dict[nr.StoreKey, list[tuple[str | None, str, str]]] = {}
+        self._attempts: dict[nr.StoreKey, list[nr.FailedAttempt]] = {}
         self._lock = anyio.Lock()
 
     async def lookup(self, key: nr.StoreKey, owner: str, *, refresh: bool = False) -> nr.Lookup:
@@ -57,17 +57,10 @@ class MemoryStore(nr.Store):
                 del self._claims[key]
 
     async def abandon(
-        self,
-        key: nr.StoreKey,
-        owner: str,
-        *,
-        source: str,
-        code: str | None,
-        message: str,
-        partial: str = "",
+        self, key: nr.StoreKey, owner: str, attempt: nr.FailedAttempt, *, source: str
     ) -> None:
         async with self._lock:
-            self._attempts.setdefault(key, []).append((code, message, partial))
+            self._attempts.setdefault(key, []).append(attempt)
             if self._claims.get(key, ("", 0.0))[0] == owner:
                 del self._claims[key]
 
@@ -82,7 +75,7 @@ class MemoryStore(nr.Store):
             if scope is None or key.scope == scope:
                 yield answer
 
-    async def attempts(self, key: nr.StoreKey) -> list[tuple[str | None, str, str]]:
+    async def attempts(self, key: nr.StoreKey) -> list[nr.FailedAttempt]:
         return list(self._attempts.get(key, []))
 
     async def aclose(self) -> None:

@@ -76,6 +76,7 @@ if _typing.TYPE_CHECKING:
     )
     from ._store import (
         Claimed,
+        FailedAttempt,
         Held,
         Hit,
         Lookup,
@@ -111,6 +112,7 @@ __all__ = [
     "Claimed",
     "Client",
     "Event",
+    "FailedAttempt",
     "FileTooLargeError",
     "Finished",
     "Held",
@@ -170,99 +172,38 @@ __all__ = [
     "to_vtt",
 ]
 
-# Where each public name lives. They load on first use, all together, so that `import
-# nanoreverse` (and `nanoreverse --version`) costs no network stack: a first call loads
-# what it needs, and the command line's rich, the report, the emulator and Redis load
-# only when used.
-_MODULES: dict[str, tuple[str, ...]] = {
-    "._answer.exports": ("to_edl", "to_otio", "to_srt", "to_vtt"),
-    "._answer.timeline": ("shot_ranges", "snap_to_cuts"),
-    "._answer.shots": (
-        "Analysis",
-        "Shot",
-        "parse_analysis",
-    ),
-    "._batch.events": (
-        "BatchStats",
-        "Chunk",
-        "Event",
-        "Finished",
-        "Queued",
-        "RateLimited",
-        "Result",
-        "Retrying",
-        "Started",
-    ),
-    "._batch.results": ("BatchResults",),
-    "._client": ("AsyncClient",),
-    "._config": (
-        "Backoff",
-        "RateLimit",
-        "Timeout",
-    ),
-    "._errors": (
-        "APIConnectionError",
-        "APIError",
-        "APITimeoutError",
-        "AuthenticationError",
-        "FileTooLargeError",
-        "InsufficientCreditsError",
-        "InternalServerError",
-        "InvalidFormatError",
-        "InvalidInputError",
-        "InvalidRequestError",
-        "InvalidVideoURLError",
-        "InvalidYouTubeURLError",
-        "NanoReverseError",
-        "RateLimitError",
-        "ServiceUnavailableError",
-        "StoreError",
-        "StreamInterruptedError",
-        "StreamTimeoutError",
-        "VideoDownloadError",
-        "VideoProcessingError",
-        "may_have_been_paid",
-    ),
-    "._sources.fileio": ("Stamp",),
-    "._sources.kinds": (
-        "Prepared",
-        "Source",
-        "SourceLike",
-        "VideoBytes",
-        "VideoFile",
-        "VideoURL",
-        "Upload",
-        "YouTube",
-        "as_source",
-    ),
-    "._store.plan": ("Plan",),
-    "._store": (
-        "Claimed",
-        "Held",
-        "Hit",
-        "Lookup",
-        "RedisStore",
-        "SQLiteStore",
-        "Store",
-        "StoreKey",
-        "StoredAnswer",
-    ),
-    "._sync": ("Client",),
-    "._blocking": ("Results", "Stream"),
-    "._transport.http": (
-        "RequestInfo",
-        "ResponseInfo",
-    ),
-    "._transport.stream": ("AnalysisStream",),
-}
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+# The modules the public names come from. The names load on first use, all together, so
+# that `import nanoreverse` (and `nanoreverse --version`) costs no network stack: a first
+# call loads what it needs, and the command line's rich, the report, the emulator and
+# Redis load only when used. `__all__` is the one list of names; a test checks that each
+# name is one object wherever these modules hold it.
+_MODULES = (
+    "._answer.exports",
+    "._answer.shots",
+    "._answer.timeline",
+    "._batch.events",
+    "._batch.results",
+    "._blocking",
+    "._client",
+    "._config",
+    "._errors",
+    "._sources.fileio",
+    "._sources.kinds",
+    "._store",
+    "._store.plan",
+    "._sync",
+    "._transport.http",
+    "._transport.stream",
+)
+_LAZY = frozenset(__all__) - globals().keys()
 
 
 def _load() -> None:
     from types import FunctionType
 
-    for name, module in _WHERE.items():
-        value = getattr(_importlib.import_module(module, __name__), name)
+    modules = [_importlib.import_module(module, __name__) for module in _MODULES]
+    for name in _LAZY:
+        value = next(getattr(module, name) for module in modules if hasattr(module, name))
         # Public classes and functions say they are nanoreverse's, as httpx's do: reprs,
         # tracebacks and documentation show nr.APIError, not nanoreverse._errors.APIError.
         if isinstance(value, type | FunctionType):
@@ -271,7 +212,7 @@ def _load() -> None:
 
 
 def __getattr__(name: str) -> _typing.Any:
-    if name not in _WHERE:
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     _load()
     return globals()[name]

@@ -30,7 +30,7 @@ place: ``_transport/errors.py``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
@@ -142,7 +142,9 @@ class APIError(NanoReverseError):
     ...     print(error.code, error.status, error.preflight)
     """
 
-    default_code: str | None = None
+    #: The ``errorCode`` this class stands for, set from ``ERROR_CODES`` below (the first
+    #: code listed for it): a refusal raised here without a code carries it.
+    default_code: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -171,19 +173,13 @@ class APIError(NanoReverseError):
 class AuthenticationError(APIError):
     """LOGIN_REQUIRED: the API key is missing, wrong or revoked."""
 
-    default_code = "LOGIN_REQUIRED"
-
 
 class RateLimitError(APIError):
     """API_KEY_RATE_LIMIT_EXCEEDED: too many calls for this key; see ``retry_after``."""
 
-    default_code = "API_KEY_RATE_LIMIT_EXCEEDED"
-
 
 class InsufficientCreditsError(APIError):
     """INSUFFICIENT_CREDITS: the account has no credits left."""
-
-    default_code = "INSUFFICIENT_CREDITS"
 
 
 class InvalidRequestError(APIError):
@@ -193,56 +189,38 @@ class InvalidRequestError(APIError):
 class InvalidInputError(InvalidRequestError):
     """INVALID_INPUT: a required field is missing or a value (e.g. the locale) is not allowed."""
 
-    default_code = "INVALID_INPUT"
-
 
 class InvalidYouTubeURLError(InvalidRequestError):
     """INVALID_YOUTUBE_URL: not a link to one YouTube video."""
-
-    default_code = "INVALID_YOUTUBE_URL"
 
 
 class InvalidVideoURLError(InvalidRequestError):
     """INVALID_VIDEO_URL: not a usable http(s) video URL."""
 
-    default_code = "INVALID_VIDEO_URL"
-
 
 class InvalidFormatError(InvalidRequestError):
     """INVALID_FORMAT: the upload is not an MP4 file."""
-
-    default_code = "INVALID_FORMAT"
 
 
 class FileTooLargeError(InvalidRequestError):
     """FILE_TOO_LARGE: the upload is over 30 MiB before base64."""
 
-    default_code = "FILE_TOO_LARGE"
-
 
 class VideoDownloadError(InvalidRequestError):
     """VIDEO_DOWNLOAD_FAILED: the server could not fetch the video at the URL."""
 
-    default_code = "VIDEO_DOWNLOAD_FAILED"
-
 
 class VideoProcessingError(APIError):
     """VIDEO_PROCESSING_FAILED: the server received the video but could not analyse it."""
-
-    default_code = "VIDEO_PROCESSING_FAILED"
 
 
 class ServiceUnavailableError(APIError):
     """AI_SERVICE_ERROR or SERVICE_UNAVAILABLE: try again later (retried automatically;
     SERVICE_UNAVAILABLE, a configuration issue on the service's side, only once)."""
 
-    default_code = "AI_SERVICE_ERROR"
-
 
 class InternalServerError(APIError):
     """INTERNAL_ERROR, or any other 5xx answer (a proxy's 502/504 included)."""
-
-    default_code = "INTERNAL_ERROR"
 
 
 ERROR_CODES: dict[str, type[APIError]] = {
@@ -260,6 +238,12 @@ ERROR_CODES: dict[str, type[APIError]] = {
     "SERVICE_UNAVAILABLE": ServiceUnavailableError,
     "INTERNAL_ERROR": InternalServerError,
 }
+
+# The table is the one place that pairs a code with its class; a class takes the first
+# code listed for it (AI_SERVICE_ERROR, not SERVICE_UNAVAILABLE) as its own.
+for _code, _class in reversed(ERROR_CODES.items()):
+    _class.default_code = _code
+del _code, _class
 
 
 def may_have_been_paid(error: BaseException | None) -> bool:

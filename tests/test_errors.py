@@ -36,6 +36,23 @@ def test_table_is_complete() -> None:
     assert set(ERROR_CODES) == {code for code, _, _ in ERRORS}
 
 
+@pytest.mark.parametrize(("code", "status", "cls"), ERRORS)
+def test_an_error_raised_without_a_code_carries_its_class_s_own(
+    code: str, status: int, cls: type[nr.APIError]
+) -> None:
+    own = "AI_SERVICE_ERROR" if code == "SERVICE_UNAVAILABLE" else code  # two codes, one class
+    assert cls("refused").code == own
+    assert cls("refused", code=None).code is None  # a server answer without an errorCode
+
+
+def test_a_subclass_of_yours_keeps_its_parent_s_code() -> None:
+    class Throttled(nr.RateLimitError):
+        pass
+
+    assert Throttled("slow down").code == "API_KEY_RATE_LIMIT_EXCEEDED"
+    assert nr.InvalidRequestError("bad").code is None and nr.APIError("x").code is None
+
+
 def test_400_classes_share_a_parent() -> None:
     for code in (
         "INVALID_INPUT",

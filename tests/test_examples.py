@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from nanoreverse.testing import Emulator
+import nanoreverse as nr
+from nanoreverse.testing import Emulator, Fault
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 Example = Callable[[str], ModuleType]
@@ -68,3 +70,21 @@ async def test_a_store_written_from_public_names(
     texts = {await s.text() for s in streams}
     assert texts == {nanoreverse_emulator.requests[0].answer}
     assert streams[-1].cached and streams[-1].attempts == 0
+
+
+async def test_a_store_of_your_own_logs_failures_and_gets_its_lease_checked(
+    example: Example, nanoreverse_emulator: Emulator
+) -> None:
+    module = example("memory_store")
+    with pytest.raises(ValueError, match="lease"):
+        module.MemoryStore(lease=math.inf)  # checked by nr.Store, not by the example
+    store = module.MemoryStore()
+    emulator = nanoreverse_emulator
+    async with nr.AsyncClient(emulator.api_key, base_url=emulator.base_url, store=store) as client:
+        emulator.script(Fault.error("VIDEO_PROCESSING_FAILED"))
+        stream = client.analyze("https://youtu.be/W-15-UmGP5s")
+        with pytest.raises(nr.VideoProcessingError):
+            await stream.text()
+        assert stream.key is not None
+        attempts = await store.attempts(stream.key)
+    assert [(a.code, a.partial) for a in attempts] == [("VIDEO_PROCESSING_FAILED", "")]

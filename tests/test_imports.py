@@ -80,6 +80,21 @@ def test_all_is_sorted_and_every_public_class_is_nanoreverses() -> None:
             assert value.__module__ == "nanoreverse", name
 
 
+def test_each_public_name_is_one_object_and_the_type_checker_sees_the_same_names() -> None:
+    import importlib
+
+    modules = [importlib.import_module(m, "nanoreverse") for m in nr._MODULES]
+    for name in nr._LAZY:
+        held = [getattr(m, name) for m in modules if hasattr(m, name)]
+        assert held, f"{name} is in __all__ but in none of the modules"
+        assert all(value is held[0] for value in held), name
+    # What `if TYPE_CHECKING:` imports (for mypy and IDEs) is what loads lazily.
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    checked = next(n for n in tree.body if isinstance(n, ast.If))
+    imported = {a.name for n in ast.walk(checked) if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert imported == nr._LAZY
+
+
 def test_the_type_aliases_are_real_objects() -> None:
     assert isinstance(nr.YouTube(YT), nr.Source)
     assert isinstance("clip.mp4", nr.SourceLike)

@@ -232,7 +232,8 @@ async def test_only_whole_answers_are_stored(
             await client.analyze(YT).text()
         key = StoreKey(scope_of(emulator.api_key), "youtube:W-15-UmGP5s", "en")
         attempts = await store.attempts(key)
-        assert [partial for _, _, partial in attempts] == [caught.value.partial_text]
+        assert [attempt.partial for attempt in attempts] == [caught.value.partial_text]
+        assert all(isinstance(attempt, nr.FailedAttempt) for attempt in attempts)
         stream = client.analyze(YT)
         await stream.text()
         assert not stream.cached and stream.attempts == 1  # the broken answer was not served
@@ -320,7 +321,7 @@ async def test_a_failure_is_recorded_with_its_error_code(
         with pytest.raises(nr.VideoProcessingError):
             await client.analyze(YT).text()
         key = StoreKey(scope_of(emulator.api_key), "youtube:W-15-UmGP5s", "en")
-        assert [code for code, _, _ in await store.attempts(key)] == ["VIDEO_PROCESSING_FAILED"]
+        assert [a.code for a in await store.attempts(key)] == ["VIDEO_PROCESSING_FAILED"]
         assert not (await _cached(client, YT)).cached  # and the next call may try again
 
 

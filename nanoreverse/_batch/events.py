@@ -72,8 +72,8 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Queued:
-    """A source was taken from the input and is about to be analysed.
+class _SourceEvent:
+    """What every event about one source carries.
 
     Attributes:
         index: Its place in the input.
@@ -85,64 +85,55 @@ class Queued:
 
 
 @dataclass(frozen=True)
-class Started:
-    """A request for the source is going out.
+class Queued(_SourceEvent):
+    """Source number ``index`` (from 0) was taken from the input as ``source``, and is
+    about to be analysed."""
+
+
+@dataclass(frozen=True)
+class Started(_SourceEvent):
+    """A request for ``source`` (number ``index`` in the input) is going out.
 
     Attributes:
-        index: Its place in the input.
-        source: The source as given.
         attempt: Which attempt, from 1.
     """
 
-    index: int
-    source: SourceLike
     attempt: int
 
 
 @dataclass(frozen=True)
-class Retrying:
-    """The last attempt failed in a way that is safe to retry (nothing was charged).
+class Retrying(_SourceEvent):
+    """The last attempt for ``source`` (number ``index``) failed in a way that is safe to
+    retry: nothing was charged.
 
     Attributes:
-        index: Its place in the input.
-        source: The source as given.
         error: Why the attempt failed (a 429, a 503, a request that never left).
         wait: Seconds until the next attempt.
     """
 
-    index: int
-    source: SourceLike
     error: NanoReverseError
     wait: float
 
 
 @dataclass(frozen=True)
-class RateLimited:
-    """The call waits for the client's rate limiter.
+class RateLimited(_SourceEvent):
+    """The call for ``source`` (number ``index``) waits for the client's rate limiter.
 
     Attributes:
-        index: Its place in the input.
-        source: The source as given.
         wait: Seconds it will wait (inf when unknown).
     """
 
-    index: int
-    source: SourceLike
     wait: float
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """A piece of a video's answer arrived (for live displays).
+class Chunk(_SourceEvent):
+    """A piece of the answer for ``source`` (number ``index``) arrived, for live displays.
 
     Attributes:
-        index: Its place in the input.
-        source: The source as given.
         text: The piece of Markdown.
     """
 
-    index: int
-    source: SourceLike
     text: str
 
 

@@ -3,6 +3,7 @@
 from .base import (
     DEFAULT_LEASE,
     Claimed,
+    FailedAttempt,
     Held,
     Hit,
     Lookup,
@@ -17,6 +18,7 @@ from .sqlite import SQLiteStore
 __all__ = [
     "DEFAULT_LEASE",
     "Claimed",
+    "FailedAttempt",
     "Held",
     "Hit",
     "Lookup",

@@ -18,7 +18,7 @@ import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .._closing import AsyncCloses
 from .._config import DEFAULT_LEASE as DEFAULT_LEASE
@@ -55,6 +55,24 @@ class Held:
     retry_in: float
 
 
+class FailedAttempt(NamedTuple):
+    """A failed or interrupted call, as ``Store.abandon`` logs it and ``Store.attempts``
+    lists it.
+
+    Attributes:
+        code: The API's ``errorCode``, if the failure was the API's refusal.
+        message: What went wrong.
+        partial: The text received before it broke off (logged, never served).
+
+    >>> nr.FailedAttempt("VIDEO_PROCESSING_FAILED", "could not analyse").partial
+    ''
+    """
+
+    code: str | None
+    message: str
+    partial: str = ""
+
+
 #: What ``Store.lookup`` answers: ``Hit``, ``Claimed`` or ``Held``.
 Lookup = Hit | Claimed | Held
 
@@ -86,14 +104,22 @@ class Store(AsyncCloses, abc.ABC):
 
     Backends: ``nr.SQLiteStore`` (one machine) and ``nr.RedisStore`` (several). A store
     of your own subclasses this with public names only (``StoreKey``, ``Hit``,
-    ``Claimed``, ``Held``, ``StoredAnswer``); ``examples/memory_store.py`` keeps them in
-    a dict, and the suite runs it. Each method that decides something two callers could
-    race on must be one atomic step of the backend.
+    ``Claimed``, ``Held``, ``StoredAnswer``, ``FailedAttempt``); ``examples/memory_store.py``
+    keeps them in a dict, and the suite runs it. Each method that decides something two
+    callers could race on must be one atomic step of the backend.
+
+    Args:
+        lease: Seconds a claim holds others off without being renewed (its holder died):
+            above 0, at most a day.
 
     >>> client = nr.AsyncClient(store=MemoryStore())        # doctest: +SKIP
     """
 
+    #: Seconds a claim holds others off without being renewed (its holder died).
     lease: float = DEFAULT_LEASE
+
+    def __init__(self, *, lease: float = DEFAULT_LEASE) -> None:
+        self.lease = check_lease(lease)
 
     @abc.abstractmethod
     async def lookup(self, key: StoreKey, owner: str, *, refresh: bool = False) -> Lookup:
@@ -110,16 +136,10 @@ class Store(AsyncCloses, abc.ABC):
 
     @abc.abstractmethod
     async def abandon(
-        self,
-        key: StoreKey,
-        owner: str,
-        *,
-        source: str,
-        code: str | None,
-        message: str,
-        partial: str = "",
+        self, key: StoreKey, owner: str, attempt: FailedAttempt, *, source: str
     ) -> None:
-        """Drop ``owner``'s claim and log why (``partial``: text that is never served)."""
+        """Drop ``owner``'s claim and log the failed ``attempt`` (its partial text is
+        never served)."""
 
     @abc.abstractmethod
     async def status(self, key: StoreKey) -> Literal["stored", "claimed"] | None:
@@ -130,8 +150,8 @@ class Store(AsyncCloses, abc.ABC):
         """Every finished answer of a scope (None: of every scope)."""
 
     @abc.abstractmethod
-    async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
-        """The failed or interrupted attempts logged for a key: (code, message, partial)."""
+    async def attempts(self, key: StoreKey) -> list[FailedAttempt]:
+        """The failed or interrupted attempts logged for a key, oldest first."""
 
     async def recall_identity(self, path: Path, stamp: Stamp) -> str | None:
         """What the file at ``path`` (absolute) was named when it had this very stamp, if

@@ -12,19 +12,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._config import DEFAULT_LEASE
+from .._keys import StoreKey
 from .._redis import RedisConnection, redact
-from .base import (
-    DEFAULT_LEASE,
-    Claimed,
-    Held,
-    Hit,
-    Lookup,
-    Store,
-    StoredAnswer,
-    StoreKey,
-    check_lease,
-    storable,
-)
+from .base import Claimed, FailedAttempt, Held, Hit, Lookup, Store, StoredAnswer, storable
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -77,9 +68,9 @@ class RedisStore(Store):
     def __init__(
         self, url: str, *, namespace: str = "nanoreverse", lease: float = DEFAULT_LEASE
     ) -> None:
+        super().__init__(lease=lease)
         self.url = url
         self.namespace = namespace
-        self.lease = check_lease(lease)
         self._redis = RedisConnection(url)
 
     def __repr__(self) -> str:
@@ -119,16 +110,9 @@ class RedisStore(Store):
         await self._eval("store an answer", _FINISH, self._claim_keys(key, "answer"), args)
 
     async def abandon(
-        self,
-        key: StoreKey,
-        owner: str,
-        *,
-        source: str,
-        code: str | None,
-        message: str,
-        partial: str = "",
+        self, key: StoreKey, owner: str, attempt: FailedAttempt, *, source: str
     ) -> None:
-        entry = {"source": source, "code": code, "message": message, "partial": partial}
+        entry = {"source": source, **attempt._asdict()}
         entry = {name: value and storable(value) for name, value in entry.items()}
         args = [owner, json.dumps({**entry, "at": time.time()}, ensure_ascii=False)]
         keys = self._claim_keys(key, "attempts")
@@ -159,13 +143,12 @@ class RedisStore(Store):
                     float(text.get("finished_at", 0.0)),
                 )
 
-    async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
-        """The failed or interrupted attempts logged for a key: (code, message, partial)."""
+    async def attempts(self, key: StoreKey) -> list[FailedAttempt]:
         redis = self._redis.client()
         name = self._name(key, "attempts")
         raw = await self._redis.run("list attempts", redis.lrange(name, 0, -1))
         entries = [json.loads(item) for item in raw]
-        return [(e["code"], e["message"], e["partial"]) for e in entries]
+        return [FailedAttempt(e["code"], e["message"], e["partial"]) for e in entries]
 
     async def aclose(self) -> None:
         await self._redis.aclose()

@@ -28,20 +28,11 @@ from typing import Literal, TypeVar
 import aiosqlite
 import anyio
 
+from .._config import DEFAULT_LEASE
 from .._errors import StoreError
+from .._keys import StoreKey
 from .._sources.fileio import Stamp
-from .base import (
-    DEFAULT_LEASE,
-    Claimed,
-    Held,
-    Hit,
-    Lookup,
-    Store,
-    StoredAnswer,
-    StoreKey,
-    check_lease,
-    storable,
-)
+from .base import Claimed, FailedAttempt, Held, Hit, Lookup, Store, StoredAnswer, storable
 from .machine import boot_id, machine_now
 from .schema import all_rows, migrate, one
 
@@ -78,8 +69,8 @@ class SQLiteStore(Store):
     """
 
     def __init__(self, path: str | Path, *, lease: float = DEFAULT_LEASE) -> None:
+        super().__init__(lease=lease)
         self.path = Path(path)
-        self.lease = check_lease(lease)
         # One connection serves every task of the process: aiosqlite runs its statements
         # one after another, and no statement needs another's company in a transaction.
         self._db: aiosqlite.Connection | None = None
@@ -165,15 +156,9 @@ class SQLiteStore(Store):
         await self._run("store an answer", lambda db: db.execute(insert, row))
 
     async def abandon(
-        self,
-        key: StoreKey,
-        owner: str,
-        *,
-        source: str,
-        code: str | None,
-        message: str,
-        partial: str = "",
+        self, key: StoreKey, owner: str, attempt: FailedAttempt, *, source: str
     ) -> None:
+        code, message, partial = attempt
         texts = (storable(source), code, storable(message), storable(partial))
         row = (*_key(key), *texts, time.time(), owner)
         insert = "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -199,11 +184,10 @@ class SQLiteStore(Store):
         for row in rows:
             yield StoredAnswer(*row)
 
-    async def attempts(self, key: StoreKey) -> list[tuple[str | None, str, str]]:
-        """The failed or interrupted attempts logged for a key: (code, message, partial)."""
+    async def attempts(self, key: StoreKey) -> list[FailedAttempt]:
         query = f"SELECT code, message, partial FROM attempts WHERE {_KEY} ORDER BY at"
         rows = await self._run("list attempts", lambda db: all_rows(db, query, _key(key)))
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [FailedAttempt(row[0], row[1], row[2]) for row in rows]
 
     async def recall_identity(self, path: Path, stamp: Stamp) -> str | None:
         """What the file at ``path`` was named when it had this very stamp, if remembered."""

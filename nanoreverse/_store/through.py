@@ -39,7 +39,7 @@ from .._transport.answers import Answer, ReplayedAnswer
 from .._transport.calls import Call, CallHooks, CallRecord
 from .._transport.errors import FAILURES, answer_error
 from .._transport.stream import too_long
-from . import Claimed, Held, Hit, Store, StoreKey
+from . import Claimed, FailedAttempt, Held, Hit, Store, StoreKey
 from .follow import Follower, InFlight, Shared
 from .identity import identify
 
@@ -77,9 +77,8 @@ class Claim:
                 return None
             code = error.code if isinstance(error, APIError) else None
             message = str(error) if error is not None else "closed before the end of the answer"
-            await self.store.abandon(
-                self.key, self.owner, source=self.source, code=code, message=message, partial=text
-            )
+            attempt = FailedAttempt(code, message, text)
+            await self.store.abandon(self.key, self.owner, attempt, source=self.source)
         except Exception as exc:  # any failure of any store, ours or a user's
             failure = exc if isinstance(exc, StoreError) else StoreError(f"{exc!r}")
             if complete:
