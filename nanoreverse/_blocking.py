@@ -10,7 +10,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -173,32 +172,25 @@ class Results:
         self._open()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._finish(exc_type, exc, tb)
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._finish(exc)
 
     def close(self) -> None:
         """Stop the batch (calls in flight are cancelled) and release what it holds."""
-        self._finish(None, None, None)
+        self._finish(None)
 
-    def _finish(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _finish(self, exc: BaseException | None) -> None:
         if self._results is not None and not self._closed:
             self._closed = True
             if exc is not None and not isinstance(exc, Exception):
                 # Ctrl-C (or SystemExit) belongs to this thread: the batch is closed as on
                 # leaving early, and the interrupt goes on from here. Thrown into the
                 # client's loop, it broke the loop and left close() stuck.
-                exc_type, exc, tb = None, None, None
-            self._manager.__exit__(exc_type, exc, tb)
+                exc = None
+            if exc is None:
+                self._manager.__exit__(None, None, None)
+            else:
+                self._manager.__exit__(type(exc), exc, exc.__traceback__)
 
     def __iter__(self) -> Iterator[Result]:
         results = self._open()

@@ -12,28 +12,12 @@ exit); a finalizer closes the client at exit or when it is collected, so no
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ssl import SSLContext
-
-    import aiohttp
+from typing import Any
 
 from ._blocking import Loop, Results, Stream, shut
 from ._client import AsyncClient
-from ._clock import REAL_CLOCK, Clock
-from ._config import (
-    DEFAULT_BACKOFF,
-    DEFAULT_RATE_LIMIT,
-    DEFAULT_TIMEOUT,
-    Backoff,
-    RateLimit,
-    Timeout,
-)
+from ._signature import same_parameters
 from ._sources.kinds import SourceLike
-from ._store import Store
-from ._transport.http import Hook, ResponseHook
 
 
 class Client:
@@ -66,35 +50,12 @@ class Client:
     ...         print(result.source, result.ok)
     """
 
-    # The same signature as AsyncClient's, written out (as openai-python's sync client
-    # does) so that IDEs, mypy and help() show every parameter.
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        locale: str = "en",
-        max_retries: int = 4,
-        rate_limit: RateLimit | int | None = DEFAULT_RATE_LIMIT,
-        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
-        backoff: Backoff | float = DEFAULT_BACKOFF,
-        session: aiohttp.ClientSession | None = None,
-        store: Store | None = None,
-        proxy: str | None = None,
-        ssl: SSLContext | bool = True,
-        trust_env: bool = True,
-        on_request: Hook | None = None,
-        on_response: ResponseHook | None = None,
-        clock: Clock = REAL_CLOCK,
-    ) -> None:
-        # Every parameter but the key, as given (the signature above is the one source).
-        options = {k: v for k, v in locals().items() if k not in ("self", "api_key")}
+    @same_parameters(AsyncClient.__init__)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._loop = Loop()
         try:
             # Built on its loop: what it makes there (the session, locks) belongs to it.
-            self._async: AsyncClient = self._loop.portal.call(
-                lambda: AsyncClient(api_key, **options)
-            )
+            self._async: AsyncClient = self._loop.portal.call(lambda: AsyncClient(*args, **kwargs))
         except BaseException:
             self._loop.stop()
             raise
@@ -129,11 +90,12 @@ class Client:
             self._loop.portal, self._async.analyze(source, locale=locale, refresh=refresh)
         )
 
-    def analyze_many(self, sources: Iterable[SourceLike], **options: Any) -> Results:
+    @same_parameters(AsyncClient.analyze_many)
+    def analyze_many(self, *args: Any, **kwargs: Any) -> Results:
         """Many videos, as :meth:`AsyncClient.analyze_many` (same options); iterate the
         results as they complete. ``on_event`` is called on the client's own thread.
 
         >>> for result in client.analyze_many(paths, concurrency=4):   # doctest: +SKIP
         ...     print(result.source, result.ok)
         """
-        return Results(self._loop.portal, self._async.analyze_many(sources, **options))
+        return Results(self._loop.portal, self._async.analyze_many(*args, **kwargs))

@@ -179,6 +179,15 @@ def test_the_sync_client_has_the_async_clients_signature() -> None:
         assert ours[name].kind == parameter.kind, name
     with nr.Client("k", timeout=30, base_url="https://example.com") as client:
         assert client.async_client.timeout == nr.Timeout(30)
+        many = inspect.signature(client.analyze_many)
+        assert many.parameters == inspect.signature(client.async_client.analyze_many).parameters
+        assert many.return_annotation == "Results"
+        # Typed for mypy too: were these parameters Any, the ignores below would be unused,
+        # and mypy --strict (which runs over the tests) would fail.
+        with pytest.raises(ValueError, match="concurrency"):
+            list(client.analyze_many(["a.mp4"], concurrency="4"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="timeout"):
+        nr.Client("k", timeout="soon")  # type: ignore[arg-type]
 
 
 def test_every_client_parameter_is_described_and_reprs_are_readable() -> None:
