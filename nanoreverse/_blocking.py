@@ -18,6 +18,7 @@ from anyio.from_thread import BlockingPortal
 from ._answer.shots import Analysis, Shot
 from ._batch.events import BatchStats, Result
 from ._batch.results import BatchResults
+from ._transport.calls import CallFacts
 from ._transport.stream import AnalysisStream
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def blocking_call(portal: BlockingPortal, work: Callable[[], Awaitable[T]]) -> T
         raise
 
 
-class Stream:
+class Stream(CallFacts):
     """One video's answer for code that is not async: an iterator of ``str`` chunks.
 
     Leaving a ``with`` block or ``close()`` releases the connection, as with the async
@@ -92,17 +93,11 @@ class Stream:
     def __init__(self, portal: BlockingPortal, stream: AnalysisStream) -> None:
         self._portal = portal
         self._stream = stream
-
-    @property
-    def attempts(self) -> int:
-        return self._stream.attempts
-
-    @property
-    def cached(self) -> bool:
-        return self._stream.cached
+        self._record = stream._record  # the same record: attempts, key, ... read live
 
     @property
     def received_text(self) -> str:
+        """Everything received so far."""
         return self._stream.received_text
 
     def __repr__(self) -> str:

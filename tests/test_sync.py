@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,20 @@ def test_chunks_text_and_shots(
     shots = list(client.analyze(YT).shots())
     assert shots and shots[0].number == 1
     assert len(emu.requests) == 3
+
+
+def test_a_blocking_stream_tells_what_the_async_one_does(emu: Emulator, tmp_path: Path) -> None:
+    store = nr.SQLiteStore(tmp_path / "a.sqlite")
+    with nr.Client(emu.api_key, base_url=emu.base_url, store=store, clock=InstantClock()) as c:
+        first = c.analyze(YT)
+        assert (first.key, first.attempts, first.cached) == (None, 0, False)  # not yet sent
+        first.text()
+        assert first.key is not None and first.key.identity == "youtube:W-15-UmGP5s"
+        assert (first.attempts, first.cached, first.store_error) == (1, False, None)
+        assert first.rate_limit_wait >= 0
+        again = c.analyze(YT)
+        assert again.text() == first.received_text
+        assert (again.attempts, again.cached, again.key) == (0, True, first.key)
 
 
 def test_leaving_a_stream_early_releases_it(client: nr.Client) -> None:

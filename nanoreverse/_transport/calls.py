@@ -49,6 +49,49 @@ class CallRecord:
     store_error: NanoReverseError | None = None
 
 
+class CallFacts:
+    """How a call went, read from its record: the same properties on the async stream and
+    the blocking one (which shares the async stream's record, so both read live)."""
+
+    _record: CallRecord
+
+    @property
+    def attempts(self) -> int:
+        """How many requests were made for this answer (1 when the first one succeeded)."""
+        return self._record.attempts
+
+    @property
+    def rate_limit_wait(self) -> float:
+        """Seconds spent waiting for the client's rate limiter."""
+        return self._record.rate_limit_wait
+
+    @property
+    def cached(self) -> bool:
+        """True when no request was made for it: replayed from the store, or shared."""
+        return self._record.cached
+
+    @property
+    def key(self) -> StoreKey | None:
+        """What names this answer in the client's store (None without a store, or before
+        the call is opened): equal keys are one paid answer.
+
+        >>> stream.key.identity                                  # doctest: +SKIP
+        'youtube:W-15-UmGP5s'
+        """
+        return self._record.key
+
+    @property
+    def store_error(self) -> NanoReverseError | None:
+        """Why the store could not keep this paid answer (disk full, an old schema, Redis
+        gone), else None. The answer itself is whole: keep it elsewhere, or a later call
+        pays for it again.
+
+        >>> if stream.store_error:                                # doctest: +SKIP
+        ...     Path("unstored.md").write_text(stream.received_text)
+        """
+        return self._record.store_error
+
+
 @dataclass(frozen=True)
 class Call:
     """One call as the client opens it: what to send, where it records how it went, and

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from .._answer.shots import Analysis, Shot, ShotParser, parse_analysis
 from .._closing import AsyncCloses
 from .._config import MAX_ANSWER_CHARS
-from .._errors import NanoReverseError, StreamInterruptedError
-from .._keys import StoreKey
+from .._errors import StreamInterruptedError
 from .answers import Answer
-from .calls import CallRecord
+from .calls import CallFacts, CallRecord
 from .errors import FAILURES, answer_error
 
 logger = logging.getLogger("nanoreverse")
@@ -34,7 +33,7 @@ def too_long(received: str, limit: int = MAX_ANSWER_CHARS) -> StreamInterruptedE
     )
 
 
-class AnalysisStream(AsyncCloses):
+class AnalysisStream(CallFacts, AsyncCloses):
     """The streamed Markdown answer for one video.
 
     Nothing is sent until the stream is entered or first iterated; request
@@ -68,42 +67,6 @@ class AnalysisStream(AsyncCloses):
         self._chars = 0
         self._max_chars = max_chars
         self._done = False
-
-    @property
-    def attempts(self) -> int:
-        """How many requests were made for this answer (1 when the first one succeeded)."""
-        return self._record.attempts
-
-    @property
-    def rate_limit_wait(self) -> float:
-        """Seconds spent waiting for the client's rate limiter."""
-        return self._record.rate_limit_wait
-
-    @property
-    def cached(self) -> bool:
-        """True when no request was made for it: replayed from the store, or shared."""
-        return self._record.cached
-
-    @property
-    def key(self) -> StoreKey | None:
-        """What names this answer in the client's store (None without a store, or before
-        the call is opened): equal keys are one paid answer.
-
-        >>> stream.key.identity                                  # doctest: +SKIP
-        'youtube:W-15-UmGP5s'
-        """
-        return self._record.key
-
-    @property
-    def store_error(self) -> NanoReverseError | None:
-        """Why the store could not keep this paid answer (disk full, an old schema, Redis
-        gone), else None. The answer itself is whole: keep it elsewhere, or a later call
-        pays for it again.
-
-        >>> if stream.store_error:                                # doctest: +SKIP
-        ...     Path("unstored.md").write_text(stream.received_text)
-        """
-        return self._record.store_error
 
     @property
     def received_text(self) -> str:
