@@ -22,6 +22,7 @@ import aiohttp
 from ._arguments import check_arguments
 from ._batch.events import Event
 from ._batch.results import BatchResults
+from ._batch.run import BatchOptions
 from ._batch.run import analyze_many as _analyze_many
 from ._clock import REAL_CLOCK, Clock
 from ._closing import AsyncCloses
@@ -270,11 +271,8 @@ class AsyncClient(AsyncCloses):
         ...     async for result in results:
         ...         print(result.source, result.ok)
         """
-        return _analyze_many(
-            self._open_in_batch,
-            sources,
+        options = BatchOptions(
             locale=self.locale if locale is None else locale,
-            estimate=self._parts.limiter.estimate,
             concurrency=concurrency,
             ordered=ordered,
             max_credits=max_credits,
@@ -282,6 +280,7 @@ class AsyncClient(AsyncCloses):
             refresh=refresh,
             stop_on_account_error=stop_on_account_error,
         )
+        return _analyze_many(self._open_in_batch, sources, options, self._parts.limiter.estimate)
 
     def _open_in_batch(
         self, source: Source, locale: str, hooks: CallHooks, refresh: bool

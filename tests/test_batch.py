@@ -209,18 +209,21 @@ async def test_live_chunks_and_progress_events(client: nr.AsyncClient, emulator:
 
 def test_bad_arguments_are_refused_at_once() -> None:
     client = nr.AsyncClient("k", base_url="https://example.com")
-    for kwargs, message in [
-        ({"concurrency": 0}, "concurrency"),
-        ({"max_credits": -1}, "max_credits"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            asyncio.run(_enter(client, **kwargs))
-    with pytest.raises(nr.InvalidInputError):
-        asyncio.run(_enter(client, locale="xx"))
+    wrong: list[tuple[str, Any, type[Exception]]] = [
+        ("concurrency", 0, ValueError),
+        ("concurrency", True, ValueError),
+        ("max_credits", -1, ValueError),
+        ("locale", "xx", nr.InvalidInputError),
+    ]
+    for name, value, error in wrong:
+        with pytest.raises(error, match=name):
+            client.analyze_many([], **{name: value})  # the call itself: no `async with` needed
+    with pytest.raises(TypeError, match="many sources"):
+        asyncio.run(_enter(client, "one.mp4"))
 
 
-async def _enter(client: nr.AsyncClient, **kwargs: Any) -> None:
-    async with client.analyze_many([], **kwargs):
+async def _enter(client: nr.AsyncClient, sources: Any) -> None:
+    async with client.analyze_many(sources):
         pass  # pragma: no cover
 
 

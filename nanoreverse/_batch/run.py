@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sized
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -55,26 +56,46 @@ _ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditsError)
 _EAGER = 16
 
 
+@dataclass(frozen=True)
+class BatchOptions:
+    """What one batch was asked for: ``AsyncClient.analyze_many``'s arguments (documented
+    there), checked when made, so a wrong one is an error before anything is pulled."""
+
+    locale: str
+    concurrency: int
+    ordered: bool
+    max_credits: int | None
+    on_event: Callable[[Event], Any] | None
+    refresh: bool
+    stop_on_account_error: bool
+
+    def __post_init__(self) -> None:
+        check_locale(self.locale)
+        concurrency, max_credits = self.concurrency, self.max_credits
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be a whole number ≥ 1, got {concurrency!r}")
+        if max_credits is not None and (
+            isinstance(max_credits, bool) or not isinstance(max_credits, int) or max_credits < 0
+        ):
+            raise ValueError(f"max_credits must be None or a whole number ≥ 0, got {max_credits!r}")
+
+
 @asynccontextmanager
 async def analyze_many(
     open_stream: OpenStream,
     sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
-    *,
-    locale: str,
+    options: BatchOptions,
     estimate: Callable[[int], float],
-    concurrency: int = 4,
-    ordered: bool = False,
-    max_credits: int | None = None,
-    on_event: Callable[[Event], Any] | None = None,
-    refresh: bool = False,
-    stop_on_account_error: bool = False,
 ) -> AsyncIterator[BatchResults]:
     """Analyse many videos, each through ``open_stream``; see :meth:`AsyncClient.analyze_many`
-    (which hands its own stream opener, its locale and its rate limiter's estimate)."""
-    _check(sources, concurrency, max_credits)
-    check_locale(locale)
-    batch = _Batch(open_stream, sources, locale, concurrency, ordered, max_credits, on_event)
-    batch.refresh, batch.stop_on_account_error = refresh, stop_on_account_error
+    (which hands its own stream opener, the options and its rate limiter's estimate)."""
+    if isinstance(sources, str | bytes | os.PathLike):
+        raise TypeError(
+            f"analyze_many takes many sources, got one ({type(sources).__name__}): pass a "
+            "list, e.g. analyze_many([source]), or use analyze(source)"
+        )
+    batch = _Batch(open_stream, sources, options)
+    concurrency, ordered = options.concurrency, options.ordered
     results = BatchResults(
         estimate,
         batch.receive,
@@ -106,49 +127,24 @@ async def analyze_many(
         raise error
 
 
-def _check(
-    sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
-    concurrency: int,
-    max_credits: int | None,
-) -> None:
-    if isinstance(sources, str | bytes | os.PathLike):
-        raise TypeError(
-            f"analyze_many takes many sources, got one ({type(sources).__name__}): pass a "
-            "list, e.g. analyze_many([source]), or use analyze(source)"
-        )
-    if not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be a whole number ≥ 1, got {concurrency!r}")
-    if max_credits is not None and (
-        isinstance(max_credits, bool) or not isinstance(max_credits, int) or max_credits < 0
-    ):
-        raise ValueError(f"max_credits must be None or a whole number ≥ 0, got {max_credits!r}")
-
-
 class _Batch:
     """One batch's state and its workers: what pulls sources, runs calls and hands over
     results (``analyze_many`` opens and closes it around the consumer)."""
-
-    refresh = False
-    stop_on_account_error = False
 
     def __init__(
         self,
         open_stream: OpenStream,
         sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
-        locale: str,
-        concurrency: int,
-        ordered: bool,
-        max_credits: int | None,
-        on_event: Callable[[Event], Any] | None,
+        options: BatchOptions,
     ) -> None:
-        self.open_stream, self.locale, self.concurrency = open_stream, locale, concurrency
+        self.open_stream, self.options = open_stream, options
         self.stats = BatchStats()
         self.control = Control()
-        self.listen = self.control.listener(on_event)
-        self.budget = Budget(max_credits)
+        self.listen = self.control.listener(options.on_event)
+        self.budget = Budget(options.max_credits)
         self.puller = Puller(sources, self.control)
         # A token is held from pulling a source until the consumer takes its result.
-        look_ahead = concurrency * (4 if ordered else 1)
+        look_ahead = options.concurrency * (4 if options.ordered else 1)
         self.tokens = anyio.Semaphore(look_ahead, fast_acquire=True)
         # The tokens already bound what is pulled but not yet taken, so a buffer as large
         # changes no bound; it spares each hand-over a rendezvous of the two tasks.
@@ -161,7 +157,7 @@ class _Batch:
     def spawn(self) -> None:
         """Start one more worker, up to ``concurrency``: a huge bound costs nothing beyond
         the sources there are (it once meant one task per unit up front)."""
-        if self._started < self.concurrency:
+        if self._started < self.options.concurrency:
             assert self.group is not None
             self._started += 1
             self._live += 1
@@ -188,7 +184,7 @@ class _Batch:
         return item
 
     async def _work(self, results: MemoryObjectSendStream[Result]) -> None:
-        stats, listen = self.stats, self.listen
+        stats, listen, options = self.stats, self.listen, self.options
         async with results:
             while True:
                 await self.tokens.acquire()
@@ -204,8 +200,8 @@ class _Batch:
                 stats.in_flight += 1
                 try:
                     result: Result | None = await run_one(
-                        self.open_stream, index, source, self.locale, self.refresh, stats,
-                        listen, self.control,
+                        self.open_stream, index, source, options.locale, options.refresh,
+                        stats, listen, self.control,
                     )  # fmt: skip
                 except Exception as exc:
                     self.control.fail(exc)
@@ -217,7 +213,7 @@ class _Batch:
                     self.tokens.release()
                     continue
                 stats.count(result)
-                if self.stop_on_account_error and isinstance(result.error, _ACCOUNT_ERRORS):
+                if options.stop_on_account_error and isinstance(result.error, _ACCOUNT_ERRORS):
                     stats.stopped_by = stats.stopped_by or result.error
                 if listen is not None:
                     listen(Finished(result))
