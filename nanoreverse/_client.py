@@ -15,7 +15,7 @@ import os
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from ssl import SSLContext
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 
@@ -59,6 +59,11 @@ logger = logging.getLogger("nanoreverse")
 logger.addHandler(logging.NullHandler())
 
 
+_FIXED = frozenset(
+    {"base_url", "locale", "max_retries", "timeout", "backoff", "rate_limit", "store", "scope"}
+)
+
+
 class AsyncClient(AsyncCloses):
     """A client of the Video Reverse Prompt API. Use it as an async context manager.
 
@@ -91,6 +96,32 @@ class AsyncClient(AsyncCloses):
     ...     print(await client.analyze("ad.mp4").text())
     """
 
+    # The settings are fixed once the client is made: each is also baked into what acts
+    # on it (the session, the retry policy, the checked URL), so a later assignment would
+    # silently not act. Final tells type checkers; __setattr__ tells everyone else.
+
+    base_url: Final[str]
+    """The API's address, checked (``https://nanophoto.ai`` unless given)."""
+    locale: Final[str]
+    """The locale of calls that name none."""
+    max_retries: Final[int]
+    """Retries of answers the server surely did not charge."""
+    timeout: Final[Timeout]
+    """The limits of each phase of a request."""
+    backoff: Final[Backoff]
+    """The waits between retries."""
+    rate_limit: Final[RateLimit | None]
+    """The client-side limit shared by every call (None: no limit)."""
+    store: Final[Store | None]
+    """Finished analyses by what the video is (None: every call asks the API)."""
+    scope: Final[str]
+    """A short hash naming this client's API key in stores and output folders: equal for
+    one key, never the key itself.
+
+    >>> nr.AsyncClient("nr-emulator-key").scope == nr.AsyncClient("other").scope
+    False
+    """
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -113,16 +144,10 @@ class AsyncClient(AsyncCloses):
         check_arguments(max_retries, clock, api_key, session, store)
         timeout, backoff = as_timeout(timeout), as_backoff(backoff)
         rate_limit = as_rate_limit(rate_limit)
-        # Read-only once built: each value is also baked into what acts on it (the session,
-        # the retry policy, the checked URL), so a later assignment would silently not act.
-        self._base_url = check_base_url(
-            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        )
-        self._locale = check_locale(locale)
-        self._max_retries = max_retries
-        self._timeout_config = timeout
-        self._backoff = backoff
-        self._api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
+        self.base_url = check_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        self.locale = check_locale(locale)
+        self.max_retries, self.timeout, self.backoff = max_retries, timeout, backoff
+        api_key = clean_key(api_key if api_key is not None else os.environ.get(API_KEY_ENV))
         http = HTTPSettings(proxy, ssl, trust_env)
         if session is not None and not http.default:
             raise ValueError(
@@ -131,12 +156,11 @@ class AsyncClient(AsyncCloses):
             )
         self._loop = LoopGuard()
         self._parts = ClientParts(
-            self._base_url,
-            self._api_key,
+            self.base_url,
+            api_key,
             timeout=timeout,
             rate_limit=rate_limit,
             retry=RetryPolicy(max_retries, backoff, sleep=clock.sleep),
-            max_retries=max_retries,
             http=http,
             session=session,
             store=store,
@@ -144,46 +168,15 @@ class AsyncClient(AsyncCloses):
             on_response=on_response,
             clock=clock,
         )
+        self.rate_limit, self.store, self.scope = rate_limit, self._parts.store, self._parts.scope
 
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    @property
-    def locale(self) -> str:
-        """The locale of calls that name none."""
-        return self._locale
-
-    @property
-    def max_retries(self) -> int:
-        return self._max_retries
-
-    @property
-    def timeout(self) -> Timeout:
-        return self._timeout_config
-
-    @property
-    def backoff(self) -> Backoff:
-        return self._backoff
-
-    @property
-    def rate_limit(self) -> RateLimit | None:
-        return self._parts.limiter.rate
-
-    @property
-    def scope(self) -> str:
-        """A short hash naming this client's API key in stores and output folders: equal
-        for one key, never the key itself.
-
-        >>> nr.AsyncClient("nr-emulator-key").scope == nr.AsyncClient("other").scope
-        False
-        """
-        return self._parts.scope
-
-    @property
-    def store(self) -> Store | None:
-        """Finished analyses by what the video is (None: every call asks the API)."""
-        return self._parts.store
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _FIXED and name in self.__dict__:
+            raise AttributeError(
+                f"the client's {name} is fixed when it is made (it acts through the parts "
+                f"built then): make another client with {name}=..."
+            )
+        super().__setattr__(name, value)
 
     def __repr__(self) -> str:
         return f"<AsyncClient base_url={self.base_url!r} locale={self.locale!r}>"
@@ -276,11 +269,11 @@ class AsyncClient(AsyncCloses):
             concurrency=concurrency,
             ordered=ordered,
             max_credits=max_credits,
-            on_event=on_event,
             refresh=refresh,
             stop_on_account_error=stop_on_account_error,
         )
-        return _analyze_many(self._open_in_batch, sources, options, self._parts.limiter.estimate)
+        estimate = self._parts.limiter.estimate
+        return _analyze_many(self._open_in_batch, sources, options, on_event, estimate)
 
     def _open_in_batch(
         self, source: Source, locale: str, hooks: CallHooks, refresh: bool

@@ -36,7 +36,6 @@ class ClientParts:
         timeout: Timeout,
         rate_limit: RateLimit | None,
         retry: RetryPolicy,
-        max_retries: int,
         http: HTTPSettings,
         session: aiohttp.ClientSession | None,
         store: Store | None,
@@ -59,7 +58,7 @@ class ClientParts:
             on_request=on_request,
             on_response=on_response,
         )
-        self.caller = Caller(self.requester, self.limiter, retry, max_retries)
+        self.caller = Caller(self.requester, self.limiter, retry)
         self.in_flight = InFlight()
         self._api_key = api_key
         self._clock = clock

@@ -65,7 +65,6 @@ class BatchOptions:
     concurrency: int
     ordered: bool
     max_credits: int | None
-    on_event: Callable[[Event], Any] | None
     refresh: bool
     stop_on_account_error: bool
 
@@ -85,16 +84,18 @@ async def analyze_many(
     open_stream: OpenStream,
     sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
     options: BatchOptions,
+    on_event: Callable[[Event], Any] | None,
     estimate: Callable[[int], float],
 ) -> AsyncIterator[BatchResults]:
     """Analyse many videos, each through ``open_stream``; see :meth:`AsyncClient.analyze_many`
-    (which hands its own stream opener, the options and its rate limiter's estimate)."""
+    (which hands its own stream opener, the options, the listener and its rate limiter's
+    estimate)."""
     if isinstance(sources, str | bytes | os.PathLike):
         raise TypeError(
             f"analyze_many takes many sources, got one ({type(sources).__name__}): pass a "
             "list, e.g. analyze_many([source]), or use analyze(source)"
         )
-    batch = _Batch(open_stream, sources, options)
+    batch = _Batch(open_stream, sources, options, on_event)
     concurrency, ordered = options.concurrency, options.ordered
     results = BatchResults(
         estimate,
@@ -136,11 +137,12 @@ class _Batch:
         open_stream: OpenStream,
         sources: Iterable[SourceLike] | AsyncIterable[SourceLike],
         options: BatchOptions,
+        on_event: Callable[[Event], Any] | None,
     ) -> None:
         self.open_stream, self.options = open_stream, options
         self.stats = BatchStats()
         self.control = Control()
-        self.listen = self.control.listener(options.on_event)
+        self.listen = self.control.listener(on_event)
         self.budget = Budget(options.max_credits)
         self.puller = Puller(sources, self.control)
         # A token is held from pulling a source until the consumer takes its result.

@@ -19,14 +19,11 @@ logger = logging.getLogger("nanoreverse")
 class Caller:
     """Sends a call, retrying what the server surely did not do (see ``retry.py``).
 
-    >>> answer = await Caller(requester, limiter, policy, 4).send(call, hooks)  # doctest: +SKIP
+    >>> answer = await Caller(requester, limiter, policy).send(call, hooks)  # doctest: +SKIP
     """
 
-    def __init__(
-        self, requester: Requester, limiter: RateLimiter, policy: RetryPolicy, max_retries: int
-    ) -> None:
-        self._requester, self._limiter = requester, limiter
-        self._policy, self._max_retries = policy, max_retries
+    def __init__(self, requester: Requester, limiter: RateLimiter, policy: RetryPolicy) -> None:
+        self._requester, self._limiter, self._policy = requester, limiter, policy
 
     async def send(self, call: Call, hooks: CallHooks) -> HTTPAnswer:
         async def attempt(number: int) -> HTTPAnswer:
@@ -44,7 +41,7 @@ class Caller:
                 wait,
                 describe(error),
                 number + 1,
-                self._max_retries + 1,
+                self._policy.max_retries + 1,
             )
             if hooks.on_retry:
                 hooks.on_retry(error, wait)

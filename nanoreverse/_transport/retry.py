@@ -111,6 +111,7 @@ class RetryPolicy:
         backoff: Backoff,
         sleep: Callable[[float], Awaitable[Any]] = REAL_CLOCK.sleep,
     ) -> None:
+        self.max_retries = max_retries
         self.stop = stop_after_attempt(max_retries + 1) | stop_when_misconfigured()
         self.retry = retry_if_exception(lambda error: is_retryable(error, backoff))
         self.wait = wait_retry_after(
