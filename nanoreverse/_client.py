@@ -15,7 +15,7 @@ import os
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from ssl import SSLContext
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 
@@ -170,13 +170,15 @@ class AsyncClient(AsyncCloses):
         )
         self.rate_limit, self.store, self.scope = rate_limit, self._parts.store, self._parts.scope
 
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _FIXED and name in self.__dict__:
-            raise AttributeError(
-                f"the client's {name} is fixed when it is made (it acts through the parts "
-                f"built then): make another client with {name}=..."
-            )
-        super().__setattr__(name, value)
+    if not TYPE_CHECKING:  # seen by mypy, it would make any attribute name assignable
+
+        def __setattr__(self, name: str, value: object) -> None:
+            if name in _FIXED and name in self.__dict__:
+                raise AttributeError(
+                    f"the client's {name} is fixed when it is made (it acts through the parts "
+                    f"built then): make another client with {name}=..."
+                )
+            super().__setattr__(name, value)
 
     def __repr__(self) -> str:
         return f"<AsyncClient base_url={self.base_url!r} locale={self.locale!r}>"

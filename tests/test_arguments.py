@@ -137,9 +137,11 @@ def test_the_clients_settings_are_read_only() -> None:
         ("backoff", nr.Backoff()),
         ("rate_limit", None),
         ("store", None),
+        ("scope", "mine"),
     ]:
-        with pytest.raises(AttributeError):
+        with pytest.raises(AttributeError, match=f"{name} is fixed"):
             setattr(client, name, value)
+    client.note = "a user's own attribute"  # type: ignore[attr-defined]  # only settings are fixed
     assert client.base_url == "https://example.com" and client.locale == "en"
 
 
