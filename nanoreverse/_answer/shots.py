@@ -158,7 +158,6 @@ class ShotParser:
         self._text: list[str] = []
         self._pending = ""
         self._given = 0
-        self.shots: list[Shot] = []
         # Set by close(): the whole text, and the reading whose leftovers are the summary.
         self._lines: list[str] = []
         self._reader: Reader | None = None
@@ -185,7 +184,6 @@ class ShotParser:
     def _hand_out(self, units: list[Unit]) -> list[Shot]:
         new = [unit.shot for unit in units[self._given :]]
         self._given = max(self._given, len(units))
-        self.shots.extend(new)
         return new
 
     @property
