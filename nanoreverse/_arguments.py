@@ -7,7 +7,7 @@ from __future__ import annotations
 import aiohttp
 
 from ._clock import Clock
-from ._config import API_KEY_ENV
+from ._config import API_KEY_ENV, check_whole
 from ._store import Store
 
 
@@ -15,8 +15,7 @@ def check_arguments(
     max_retries: object, clock: object, api_key: object, session: object, store: object
 ) -> None:
     """Raise ``ValueError``/``TypeError`` for the first argument of the wrong kind."""
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
+    check_whole("max_retries", max_retries, 0)
     if not isinstance(clock, Clock):
         raise TypeError(f"clock must be a Clock (e.g. testing.InstantClock), got {clock!r}")
     if api_key is not None and not isinstance(api_key, str):

@@ -47,6 +47,20 @@ def _seconds(
         raise ValueError(f"{what} must be a finite number of seconds {bound}{hint}, got {value!r}")
 
 
+def check_whole(what: str, value: object, minimum: int, *, allow_none: bool = False) -> None:
+    """A whole number ≥ ``minimum`` (True and False are not counts), checked where given.
+
+    >>> check_whole("concurrency", 0, 1)
+    Traceback (most recent call last):
+    ValueError: concurrency must be a whole number ≥ 1, got 0
+    """
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        either = "None or " if allow_none else ""
+        raise ValueError(f"{what} must be {either}a whole number ≥ {minimum}, got {value!r}")
+
+
 _UNSET: float = float("nan")  # "not given": NaN is never a valid number of seconds
 
 
@@ -128,8 +142,7 @@ class RateLimit:
     namespace: str = "nanoreverse"
 
     def __post_init__(self) -> None:
-        if isinstance(self.calls, bool) or not isinstance(self.calls, int) or self.calls < 1:
-            raise ValueError(f"RateLimit calls must be a whole number ≥ 1, got {self.calls!r}")
+        check_whole("RateLimit calls", self.calls, 1)
         _seconds("RateLimit per", self.per)
         if self.margin is None:
             object.__setattr__(self, "margin", round(0.02 + self.per * 0.001, 6))

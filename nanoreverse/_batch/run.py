@@ -31,7 +31,7 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
-from .._config import check_locale
+from .._config import check_locale, check_whole
 from .._errors import (
     AuthenticationError,
     InsufficientCreditsError,
@@ -70,13 +70,8 @@ class BatchOptions:
 
     def __post_init__(self) -> None:
         check_locale(self.locale)
-        concurrency, max_credits = self.concurrency, self.max_credits
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ValueError(f"concurrency must be a whole number ≥ 1, got {concurrency!r}")
-        if max_credits is not None and (
-            isinstance(max_credits, bool) or not isinstance(max_credits, int) or max_credits < 0
-        ):
-            raise ValueError(f"max_credits must be None or a whole number ≥ 0, got {max_credits!r}")
+        check_whole("concurrency", self.concurrency, 1)
+        check_whole("max_credits", self.max_credits, 0, allow_none=True)
 
 
 @asynccontextmanager
