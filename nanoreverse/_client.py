@@ -168,7 +168,7 @@ class AsyncClient(AsyncCloses):
             on_response=on_response,
             clock=clock,
         )
-        self.rate_limit, self.store, self.scope = rate_limit, self._parts.store, self._parts.scope
+        self.rate_limit, self.store, self.scope = rate_limit, store, self._parts.scope
 
     if not TYPE_CHECKING:  # seen by mypy, it would make any attribute name assignable
 
@@ -188,7 +188,7 @@ class AsyncClient(AsyncCloses):
     async def aclose(self) -> None:
         """Close the session (unless it was given to the client) and the store's connection.
         Answers still being read for a store are cut off here, and logged as such."""
-        if self._parts.session is not None or self._parts.store is not None:
+        if self._parts.session is not None or self.store is not None:
             self._loop.check()  # closing from another loop cannot close its connections
         await self._parts.aclose()
 

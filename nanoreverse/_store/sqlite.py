@@ -187,7 +187,7 @@ class SQLiteStore(Store):
     async def attempts(self, key: StoreKey) -> list[FailedAttempt]:
         query = f"SELECT code, message, partial FROM attempts WHERE {_KEY} ORDER BY at"
         rows = await self._run("list attempts", lambda db: all_rows(db, query, _key(key)))
-        return [FailedAttempt(row[0], row[1], row[2]) for row in rows]
+        return [FailedAttempt(*row) for row in rows]
 
     async def recall_identity(self, path: Path, stamp: Stamp) -> str | None:
         """What the file at ``path`` was named when it had this very stamp, if remembered."""
